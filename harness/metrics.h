@@ -1,0 +1,162 @@
+#pragma once
+// Metrics exactly as ../shared/domain.md defines them, computed from what the systems report
+// at their boundaries (model::Observer): six latency flows (HDR histograms plus per-interval
+// series, measured from the scheduled start, so no coordinated omission), oversell,
+// reconciliation variance, and integrity (lost orders, duplicate effects, conservation).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "harness/reader.h"
+#include "model/observer.h"
+#include "model/order_book.h"
+#include "sim/flat_set.h"
+#include "sim/histogram.h"
+
+namespace estate::harness {
+
+enum class Flow : std::uint8_t {
+  order_to_erp, order_to_warehouse, order_to_ship, ship_to_erp, inventory_to_channel, order_ack, count
+};
+const char* flow_name(Flow f);
+
+// Read access to the systems' state, for checkpoints (truth versus the ERP and the channels).
+struct Probe {
+  std::function<std::int64_t(model::LocId, model::SkuId)> truth;  // physical on-hand
+  std::function<std::int64_t(model::LocId, model::SkuId)> erp;    // the ERP's on-hand
+  std::function<std::int32_t(model::ChannelId, model::SkuId)> view;
+};
+
+struct MetricsSetup {
+  std::size_t skus = 0;
+  std::size_t locations = 0;
+  std::vector<std::string> channel_names;
+  std::vector<std::vector<model::LocId>> sells_from;  // per channel
+  std::vector<bool> has_feed;                          // per channel: a view that the feed updates
+  std::vector<bool> checks_view;                       // per channel: ATS view exists
+  std::vector<std::string> system_names;               // by Address
+  std::vector<std::int64_t> initial_on_hand;           // [loc * skus + sku]
+  std::int64_t safety_stock = 0;
+  sim::Tick series_interval = sim::minutes(1);
+};
+
+struct OutageWindow {
+  std::string system;
+  std::string mode;
+  model::Address address = model::kNoAddress;  // the system the pipeline calls, if any
+  sim::Tick start = 0;
+  sim::Tick end = 0;
+};
+
+class Metrics final : public model::Observer {
+ public:
+  Metrics(MetricsSetup setup, const model::OrderBook& book);
+  void set_probe(Probe probe) { probe_ = std::move(probe); }
+  void add_outage(OutageWindow w) { outages_.push_back({std::move(w), -1}); }
+
+  // --- Observer
+  void order_placed(model::OrderId, Tick) override;
+  void order_refused_at_channel(model::ChannelId, model::ChannelRefusal, Tick) override;
+  void delivery_failed(model::OrderId, Tick) override;
+  void order_acked(model::OrderId, model::LineMask, Tick) override;
+  void lines_cancelled(model::OrderId, model::LineMask, Tick) override;
+  void view_updated(model::ChannelId, model::SkuId, std::uint64_t, Tick) override;
+  void view_snapshot(model::ChannelId, std::uint64_t, Tick) override;
+  void erp_order_recorded(model::OrderId, Tick) override;
+  void erp_shipment_recorded(std::uint64_t, model::OrderId, model::LocId, model::LineMask, Tick, Tick) override;
+  void erp_movement_recorded(std::uint64_t, Tick) override;
+  void erp_inventory_set(model::LocId, model::SkuId, std::int64_t, std::int64_t, Tick) override;
+  void erp_throttled(Tick) override { ++erp_throttled_; }
+  void release_received(model::OrderId, model::LocId, model::LineMask, Tick) override;
+  void shipped(std::uint64_t, model::OrderId, model::LocId, model::LineMask, Tick) override;
+  void short_picked(model::OrderId, model::LocId, model::LineMask, Tick) override { ++short_picks_; }
+  void stock_moved(model::LocId, model::SkuId, std::int64_t, bool, Tick) override;
+  void inventory_changed(model::LocId, model::SkuId, Tick) override { ++inventory_changes_; }
+  void warehouse_events_lost(model::LocId, std::uint64_t n, Tick) override { lost_events_ += n; }
+  void inventory_applied(model::LocId, model::SkuId, Tick, std::uint64_t, Tick) override;
+  void duplicate_dropped(Tick) override { ++duplicates_dropped_; }
+  void request_retried(model::Address, model::Failure, Tick) override;
+  void request_settled(model::Address, Tick, bool, Tick) override;
+  void dead_lettered(model::OrderId, model::Address, model::Failure, Tick) override;
+  void redriven(model::OrderId, Tick) override;
+  void reconciliation_checkpoint(Tick) override;
+
+  // Builds the report sections after the run (end = the run's last simulated instant).
+  Json latency_json(Tick end);
+  Json oversell_json(Tick end) const;
+  Json reconciliation_json();
+  Json integrity_json() const;
+  Json retries_json() const;
+  Json outages_json() const;
+  std::uint64_t lost_orders() const;
+  std::uint64_t duplicate_effects() const;
+  bool conservation_ok() const;
+  std::uint64_t accepted_orders() const { return tracks_.size(); }
+
+ private:
+  enum Flag : std::uint8_t {
+    erp_recorded = 1, released = 2, acked = 4, ship_done = 8, delivery_lost = 16
+  };
+  struct Track {
+    model::LineMask shipped = 0, erp_shipped = 0, cancelled = 0;
+    std::uint8_t flags = 0;
+    std::int8_t dead = 0;
+  };
+  struct Series {
+    sim::Histogram all;
+    sim::Histogram current;
+    std::int64_t bucket = 0;
+    Json points = Json::array();
+  };
+  struct Pending {  // an applied inventory change waiting to reach every channel
+    std::uint64_t version;
+    Tick happened_at;
+    std::uint32_t next;
+  };
+  struct Checkpoint {
+    double t_s, variance, mismatch, view_variance;
+  };
+  static constexpr std::uint32_t kNil = 0xffffffffu;
+
+  void record(Flow f, Tick now, Tick start);
+  void flush_series(Series& s, std::int64_t upto_bucket);
+  void drain_pending(model::LocId loc, model::SkuId sku, Tick now);
+  Checkpoint checkpoint(Tick now) const;
+  void effect_twice(int kind) { ++duplicates_[kind]; }
+
+  MetricsSetup setup_;
+  const model::OrderBook& book_;
+  Probe probe_;
+  std::vector<Track> tracks_;
+  Series flows_[static_cast<int>(Flow::count)];
+  std::vector<std::int64_t> open_units_;       // per sku: accepted, not yet shipped or cancelled
+  std::vector<std::int64_t> moved_;            // per (loc, sku): stock moved other than shipments
+  std::vector<std::int64_t> shipped_units_;    // per (loc, sku)
+  std::vector<std::uint64_t> last_version_;    // per (channel, sku): version the view reflects
+  std::vector<std::uint32_t> head_, tail_;     // per (loc, sku): pending inventory changes
+  std::vector<Pending> pending_;
+  std::vector<std::uint32_t> free_pending_;
+  sim::FlatSet64 erp_shipments_, erp_movements_;
+  std::vector<Checkpoint> checkpoints_;
+  std::vector<std::int64_t> oversold_by_bucket_;
+  std::uint64_t refused_no_stock_ = 0, refused_down_ = 0;
+  std::vector<std::uint64_t> refused_by_channel_;
+  std::uint64_t duplicates_[4] = {0, 0, 0, 0};  // erp_order, shipment, erp_shipment, stock_movement
+  std::uint64_t erp_throttled_ = 0, short_picks_ = 0, inventory_changes_ = 0, inventory_applied_ = 0,
+                reflected_ = 0, lost_events_ = 0, duplicates_dropped_ = 0, deliveries_failed_ = 0,
+                corrections_ = 0, dead_letter_events_ = 0, redrives_ = 0;
+  std::int64_t corrected_units_ = 0;
+  std::int64_t unreported_units_ = 0;
+  std::vector<std::vector<std::uint64_t>> retries_;       // [address][failure]
+  std::vector<std::vector<std::uint64_t>> dead_letters_;  // [address][failure]
+  struct Outage {
+    OutageWindow w;
+    Tick last_settled;
+  };
+  std::vector<Outage> outages_;
+};
+
+// Rounds to 6 significant digits so reports read well and compare byte for byte.
+double round6(double v);
+
+}  // namespace estate::harness

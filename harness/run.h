@@ -1,0 +1,37 @@
+#pragma once
+// Runs a scenario in simulated time: builds the estate (mocks, pipeline, links), plays the
+// timeline, drains, and returns the canonical report (report.json's content).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "harness/reader.h"
+#include "harness/scenario.h"
+
+namespace estate::harness {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitGate = 1;
+inline constexpr int kExitInput = 2;
+inline constexpr int kExitIntegrity = 3;
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;
+  bool timing = false;  // put wall-clock figures into the report (it is then not reproducible)
+  std::function<void(double)> progress;  // fraction of the scenario's duration simulated
+};
+
+struct RunResult {
+  Json report;
+  int exit_code = kExitOk;
+  double wall_s = 0;
+  std::uint64_t events = 0;
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// FNV-1a of the effective scenario document, as hex: names the exact input of a report.
+std::string scenario_hash(const Json& document);
+
+}  // namespace estate::harness

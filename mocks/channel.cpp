@@ -1,0 +1,231 @@
+#include "mocks/channel.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/assert.h"
+
+namespace estate::mocks {
+using model::Kind;
+using model::Msg;
+using sim::Tick;
+
+const char* channel_kind_name(ChannelKind kind) {
+  switch (kind) {
+    case ChannelKind::storefront: return "storefront";
+    case ChannelKind::marketplace: return "marketplace";
+    case ChannelKind::edi: return "edi";
+    case ChannelKind::b2b: return "b2b";
+  }
+  return "?";
+}
+
+Channel::Channel(ChannelConfig config, model::OrderBook& book, model::Observer& observer)
+    : config_(std::move(config)), book_(book), observer_(observer), demand_(config_.demand_seed) {
+  for (const auto& g : config_.groups) group_tables_.emplace_back(g.weights);
+  catalogue_table_ = sim::AliasTable(config_.catalogue_weights);
+  view_ = config_.initial_view;
+  ESTATE_ASSERT(view_.size() == config_.catalogue_weights.size(), "channel: view size");
+}
+
+void Channel::start(model::Context& ctx) {
+  for (std::size_t g = 0; g < config_.groups.size(); ++g) {
+    const Tick at = config_.groups[g].orders_per_s.next_arrival(-1, demand_);
+    if (at == sim::kNever) continue;
+    ++groups_running_;
+    ctx.set_timer(at - ctx.now(), model::make_timer(arrival, g));
+  }
+  if (groups_running_ == 0) demand_over_ = true;
+  if (config_.delivery == DeliveryMode::batch)
+    ctx.set_timer(config_.batch_interval, model::make_timer(flush));
+}
+
+bool Channel::quiescent() const {
+  return demand_over_ && pending_deliveries_ == 0 && batch_.empty() && held_pending_ == 0;
+}
+
+void Channel::handle(model::Context& ctx, const Msg& msg) {
+  switch (msg.kind) {
+    case Kind::timer:
+      switch (msg.op) {
+        case arrival: on_arrival(ctx, msg.id); return;
+        case flush: on_flush(ctx); return;
+        case held_flush: {
+          auto orders = std::move(held_[msg.id]);
+          held_pending_ -= orders.size();
+          for (auto order : orders) deliver(ctx, order);
+          return;
+        }
+        case timeout: {
+          Delivery* d = find(static_cast<std::uint64_t>(msg.value));
+          if (d) {
+            d->timer = 0;
+            attempt_failed(ctx, static_cast<std::uint32_t>(d - deliveries_.data()));
+          }
+          return;
+        }
+        case retry: send_attempt(ctx, static_cast<std::uint32_t>(msg.id)); return;
+      }
+      return;
+    case Kind::delivery_response: {
+      Delivery* d = find(msg.id);
+      if (!d) return;  // an answer to an attempt we already gave up on
+      ctx.cancel_timer(d->timer);
+      d->timer = 0;
+      const auto slot = static_cast<std::uint32_t>(d - deliveries_.data());
+      if (model::is_success(msg.status)) {
+        d->id = 0;
+        free_deliveries_.push_back(slot);
+        --pending_deliveries_;
+      } else {
+        attempt_failed(ctx, slot);
+      }
+      return;
+    }
+    case Kind::order_ack:
+      observer_.order_acked(msg.order, msg.mask, ctx.now());
+      if (const model::LineMask rejected = book_.all_lines_mask(msg.order) & ~msg.mask)
+        observer_.lines_cancelled(msg.order, rejected, ctx.now());
+      return;
+    case Kind::line_cancelled:
+      observer_.lines_cancelled(msg.order, msg.mask, ctx.now());
+      return;
+    case Kind::availability:
+      if (down_) return;
+      view_[msg.sku] = static_cast<std::int32_t>(msg.value);
+      observer_.view_updated(config_.id, msg.sku, msg.id, ctx.now());
+      return;
+    case Kind::availability_snapshot: {
+      if (down_) return;
+      const model::Doc& doc = ctx.doc(msg.doc);
+      ESTATE_ASSERT(doc.size() == view_.size(), "channel: snapshot size");
+      for (std::size_t i = 0; i < doc.size(); ++i) view_[i] = static_cast<std::int32_t>(doc[i]);
+      observer_.view_snapshot(config_.id, msg.id, ctx.now());
+      return;
+    }
+    default:
+      ESTATE_ASSERT(false, "channel: unexpected message");
+  }
+}
+
+void Channel::on_arrival(model::Context& ctx, std::size_t group) {
+  const Tick now = ctx.now();
+  // Draw the whole order first, from the demand stream only, so the same customers arrive
+  // whatever the design under test does (common random numbers).
+  model::OrderLine lines[model::kMaxLinesPerOrder];
+  const int wanted = std::clamp(static_cast<int>(std::lround(config_.lines.sample(demand_))), 1,
+                                model::kMaxLinesPerOrder);
+  int n = 0;
+  for (int i = 0; i < wanted; ++i) {
+    const model::SkuId sku = i == 0 ? config_.groups[group].skus[group_tables_[group].sample(demand_)]
+                                    : catalogue_table_.sample(demand_);
+    const auto qty = static_cast<std::int32_t>(
+        std::clamp(std::lround(config_.units.sample(demand_)), 1L, 1'000'000L));
+    bool repeat = false;
+    for (int j = 0; j < n; ++j) repeat = repeat || lines[j].sku == sku;
+    if (!repeat) lines[n++] = {sku, qty};
+  }
+  const Tick next = config_.groups[group].orders_per_s.next_arrival(now, demand_);
+  if (next != sim::kNever) {
+    ctx.set_timer(next - now, model::make_timer(arrival, group));
+  } else if (--groups_running_ == 0) {
+    demand_over_ = true;
+  }
+
+  if (down_) {
+    observer_.order_refused_at_channel(config_.id, model::ChannelRefusal::channel_down, now);
+    return;
+  }
+  if (config_.checks_availability) {
+    for (int i = 0; i < n; ++i) {
+      if (view_[lines[i].sku] < lines[i].qty) {
+        observer_.order_refused_at_channel(config_.id, model::ChannelRefusal::no_availability, now);
+        return;
+      }
+    }
+    for (int i = 0; i < n; ++i) view_[lines[i].sku] -= lines[i].qty;
+  }
+  const model::OrderId order = book_.add(config_.id, now, std::span(lines, static_cast<std::size_t>(n)));
+  observer_.order_placed(order, now);
+  if (config_.delivery == DeliveryMode::push) {
+    deliver(ctx, order);
+  } else {
+    batch_.push_back(order);
+  }
+}
+
+void Channel::on_flush(model::Context& ctx) {
+  ctx.set_timer(config_.batch_interval, model::make_timer(flush));
+  if (batch_.empty()) return;
+  if (fault_missing_) {
+    for (auto order : batch_) observer_.delivery_failed(order, ctx.now());
+    batch_.clear();
+    return;
+  }
+  if (fault_delay_ > 0) {
+    held_pending_ += batch_.size();
+    held_.push_back(std::move(batch_));
+    batch_.clear();
+    ctx.set_timer(fault_delay_, model::make_timer(held_flush, held_.size() - 1));
+    return;
+  }
+  for (auto order : batch_) deliver(ctx, order);
+  batch_.clear();
+}
+
+void Channel::deliver(model::Context& ctx, model::OrderId order) {
+  std::uint32_t slot;
+  if (!free_deliveries_.empty()) {
+    slot = free_deliveries_.back();
+    free_deliveries_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(deliveries_.size());
+    deliveries_.push_back({});
+  }
+  deliveries_[slot] = {order, 0, 0, 0};
+  ++pending_deliveries_;
+  send_attempt(ctx, slot);
+}
+
+void Channel::send_attempt(model::Context& ctx, std::uint32_t slot) {
+  Delivery& d = deliveries_[slot];
+  ++d.attempt;
+  d.id = (next_delivery_seq_++ << 24) | slot;
+  Msg m;
+  m.kind = Kind::order_delivery;
+  m.order = d.order;
+  m.id = d.id;
+  m.key = static_cast<std::uint64_t>(d.order) + 1;
+  m.t0 = book_.order(d.order).placed_at;
+  ctx.send(config_.pipeline, m);
+  Msg t = model::make_timer(timeout);
+  t.value = static_cast<std::int64_t>(d.id);
+  d.timer = ctx.set_timer(config_.timeout, t);
+}
+
+void Channel::attempt_failed(model::Context& ctx, std::uint32_t slot) {
+  Delivery& d = deliveries_[slot];
+  if (d.attempt >= config_.attempts) {
+    observer_.delivery_failed(d.order, ctx.now());
+    d.id = 0;
+    free_deliveries_.push_back(slot);
+    --pending_deliveries_;
+    return;
+  }
+  // Late answers to the failed attempt no longer match; the slot stays reserved meanwhile.
+  d.id = static_cast<std::uint64_t>(slot) | (std::uint64_t{1} << 63);
+  const double exp_backoff =
+      std::min(sim::to_seconds(config_.retry_cap),
+               sim::to_seconds(config_.retry_base) * std::ldexp(1.0, d.attempt - 1));
+  // Equal jitter: half fixed, half random, so retries of one burst spread out.
+  const Tick delay = sim::from_seconds(exp_backoff / 2 + ctx.rng().uniform(0, exp_backoff / 2));
+  ctx.set_timer(delay, model::make_timer(retry, slot));
+}
+
+Channel::Delivery* Channel::find(std::uint64_t id) {
+  const auto slot = static_cast<std::uint32_t>(id & 0xffffff);
+  if (slot >= deliveries_.size() || deliveries_[slot].id != id || id == 0) return nullptr;
+  return &deliveries_[slot];
+}
+
+}  // namespace estate::mocks

@@ -1,0 +1,70 @@
+#pragma once
+// What the systems of the estate report about themselves, at their boundaries: the channel
+// when a customer places an order or an acknowledgement arrives, the ERP when it records
+// something, a warehouse when it receives a release or ships. Metrics are computed from these
+// observations (harness/metrics), so they mean the same thing whichever pipeline sits in the
+// middle. The few pipeline-internal observations are marked as such.
+#include <cstdint>
+
+#include "model/ids.h"
+#include "model/message.h"
+#include "sim/time.h"
+
+namespace estate::model {
+
+enum class Failure : std::uint8_t { throttled, unavailable, error, timeout, conflict };
+inline const char* failure_name(Failure f) {
+  switch (f) {
+    case Failure::throttled: return "throttled";
+    case Failure::unavailable: return "unavailable";
+    case Failure::error: return "error";
+    case Failure::timeout: return "timeout";
+    case Failure::conflict: return "conflict";
+  }
+  return "unknown";
+}
+
+enum class ChannelRefusal : std::uint8_t { no_availability, channel_down };
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  using Tick = sim::Tick;
+
+  // --- channels
+  virtual void order_placed(OrderId, Tick) {}
+  virtual void order_refused_at_channel(ChannelId, ChannelRefusal, Tick) {}
+  virtual void delivery_failed(OrderId, Tick) {}
+  virtual void order_acked(OrderId, LineMask /*accepted*/, Tick) {}
+  virtual void lines_cancelled(OrderId, LineMask, Tick) {}
+  virtual void view_updated(ChannelId, SkuId, std::uint64_t /*version*/, Tick) {}
+  virtual void view_snapshot(ChannelId, std::uint64_t /*version*/, Tick) {}
+
+  // --- ERP
+  virtual void erp_order_recorded(OrderId, Tick) {}
+  virtual void erp_shipment_recorded(std::uint64_t /*shipment*/, OrderId, LocId, LineMask, Tick /*shipped_at*/, Tick) {}
+  virtual void erp_movement_recorded(std::uint64_t /*movement*/, Tick) {}
+  virtual void erp_inventory_set(LocId, SkuId, std::int64_t /*from*/, std::int64_t /*to*/, Tick) {}
+  virtual void erp_throttled(Tick) {}
+
+  // --- warehouses (WMS and 3PL)
+  virtual void release_received(OrderId, LocId, LineMask, Tick) {}
+  virtual void shipped(std::uint64_t /*shipment*/, OrderId, LocId, LineMask, Tick) {}
+  virtual void short_picked(OrderId, LocId, LineMask, Tick) {}
+  // Every physical stock change except shipments (which shipped() reports), reported or not.
+  virtual void stock_moved(LocId, SkuId, std::int64_t /*delta*/, bool /*reported*/, Tick) {}
+  // A reported inventory change (shipment line or movement) that channels should come to see.
+  virtual void inventory_changed(LocId, SkuId, Tick) {}
+  virtual void warehouse_events_lost(LocId, std::uint64_t /*count*/, Tick) {}
+
+  // --- the pipeline (pipeline-internal: the live host will not have these for a foreign pipeline)
+  virtual void inventory_applied(LocId, SkuId, Tick /*happened_at*/, std::uint64_t /*version*/, Tick) {}
+  virtual void duplicate_dropped(Tick) {}
+  virtual void request_retried(Address /*system*/, Failure, Tick) {}
+  virtual void request_settled(Address /*system*/, Tick /*first_attempt*/, bool /*ok*/, Tick) {}
+  virtual void dead_lettered(OrderId, Address /*system*/, Failure, Tick) {}
+  virtual void redriven(OrderId, Tick) {}
+  virtual void reconciliation_checkpoint(Tick) {}
+};
+
+}  // namespace estate::model

@@ -1,0 +1,100 @@
+#include "reports/summary.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace estate::reports {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string pad(std::string s, std::size_t w) {
+  if (s.size() < w) s.insert(0, w - s.size(), ' ');
+  return s;
+}
+
+std::string padr(std::string s, std::size_t w) {
+  if (s.size() < w) s.append(w - s.size(), ' ');
+  return s;
+}
+
+double num(const Json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; }
+
+std::string percent(double v) {
+  if (v == 0) return "0%";
+  if (v < 0.0001) return fmt("%.4f%%", v * 100);
+  return fmt("%.2f%%", v * 100);
+}
+
+}  // namespace
+
+std::string human_seconds(double s) {
+  if (s <= 0) return "0s";
+  if (s < 1e-3) return fmt("%.0fus", s * 1e6);
+  if (s < 1) return fmt("%.0fms", s * 1e3);
+  if (s < 60) return fmt("%.1fs", s);
+  if (s < 3600) {
+    const auto total = static_cast<long>(std::lround(s));
+    return fmt("%.0fm", static_cast<double>(total / 60)) + fmt("%02.0fs", static_cast<double>(total % 60));
+  }
+  const auto total = static_cast<long>(std::lround(s / 60));
+  return fmt("%.0fh", static_cast<double>(total / 60)) + fmt("%02.0fm", static_cast<double>(total % 60));
+}
+
+std::string text_summary(const Json& r) {
+  std::string out;
+  const Json& sc = r["scenario"];
+  out += "estate run: " + sc["name"].get<std::string>() + "  (seed " + std::to_string(sc["seed"].get<std::uint64_t>()) +
+         ", " + human_seconds(num(sc, "duration_s")) + " simulated";
+  const Json& run = r["run"];
+  out += " + " + human_seconds(num(run, "drain_s")) + " drain)\n\n";
+
+  out += padr("latency", 22) + pad("count", 10) + pad("p50", 9) + pad("p90", 9) + pad("p99", 9) + pad("p99.9", 9) +
+         pad("max", 9) + "\n";
+  for (const auto& [flow, v] : r["latency"].items()) {
+    out += padr("  " + flow, 22) + pad(std::to_string(v["count"].get<std::uint64_t>()), 10);
+    for (const char* k : {"p50_s", "p90_s", "p99_s", "p999_s", "max_s"})
+      out += pad(v["count"].get<std::uint64_t>() ? human_seconds(num(v, k)) : "-", 9);
+    out += "\n";
+  }
+  const Json& o = r["oversell"];
+  out += "\noversell        " + percent(num(o, "rate")) + " of units (" + std::to_string(o["oversold_units"].get<std::int64_t>()) +
+         " of " + std::to_string(o["accepted_units"].get<std::int64_t>()) + "), " + percent(num(o, "order_rate")) + " of orders";
+  out += "; refused at channel for no availability: " +
+         std::to_string(o["refused_at_channel"]["no_availability"].get<std::uint64_t>()) + "\n";
+  const Json& rc = r["reconciliation"];
+  out += "reconciliation  variance peak " + percent(num(rc, "peak_variance")) + ", settled " +
+         percent(num(rc, "settled_variance")) + "; channel views peak " + percent(num(rc, "peak_channel_view_variance")) +
+         ", settled " + percent(num(rc, "settled_channel_view_variance")) + "\n";
+  const Json& in = r["integrity"];
+  out += "integrity       lost orders " + std::to_string(in["lost_orders"].get<std::uint64_t>()) + ", duplicate effects " +
+         std::to_string(in["duplicate_effects"].get<std::uint64_t>()) + ", conservation " +
+         (in["conservation_ok"].get<bool>() ? "ok" : "VIOLATED") + ", dead letters " +
+         std::to_string(in["dead_letter_events"].get<std::uint64_t>()) + "\n";
+  const Json& rt = r["retries"];
+  out += "reliability     retries " + std::to_string(rt["total"].get<std::uint64_t>()) + ", ERP 429s " +
+         std::to_string(rt["erp_429"].get<std::uint64_t>()) + ", duplicates dropped " +
+         std::to_string(in["duplicates_dropped"].get<std::uint64_t>()) + "\n";
+  for (const auto& w : r["outages"]) {
+    out += "outage          " + w["system"].get<std::string>() + " " + w["mode"].get<std::string>() + " " +
+           human_seconds(num(w, "start_s")) + " to " + human_seconds(num(w, "end_s"));
+    if (w["recover_s"].is_number()) out += ", recovered " + human_seconds(num(w, "recover_s")) + " after";
+    out += "\n";
+  }
+  out += "run             " + std::to_string(run["orders_placed"].get<std::uint64_t>()) + " orders, " +
+         std::to_string(run["events"].get<std::uint64_t>()) + " events";
+  if (run.contains("wall_s")) out += ", " + fmt("%.2f", num(run, "wall_s")) + " s wall, " + fmt("%.3g", num(run, "events_per_s")) + " events/s";
+  out += "\n";
+  const Json& v = r["verdict"];
+  if (!v["reasons"].empty()) {
+    out += "\nINTEGRITY FAILED:\n";
+    for (const auto& reason : v["reasons"]) out += "  - " + reason.get<std::string>() + "\n";
+  }
+  return out;
+}
+
+}  // namespace estate::reports

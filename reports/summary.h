@@ -1,0 +1,19 @@
+#pragma once
+// Human renderings of a finished run. They read report.json's content only (one canonical
+// output, many renderings), so they can never disagree with it, and never run a simulation.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace estate::reports {
+
+using Json = nlohmann::ordered_json;
+
+// A compact plain-text summary for the terminal: latency per flow, oversell, reconciliation,
+// integrity, and the run's size.
+std::string text_summary(const Json& report);
+
+// Formats seconds the way people read latencies: "850ms", "12.4s", "3m05s", "2h10m".
+std::string human_seconds(double s);
+
+}  // namespace estate::reports

@@ -1,0 +1,23 @@
+#pragma once
+// Virtual time: integer ticks of one microsecond. Integer time keeps event ordering exact
+// and reports byte-identical; a microsecond is far below any latency the estate cares about.
+#include <cstdint>
+#include <limits>
+
+namespace estate::sim {
+
+using Tick = std::int64_t;
+
+inline constexpr Tick kTicksPerSecond = 1'000'000;
+inline constexpr Tick kNever = std::numeric_limits<Tick>::max();
+
+constexpr Tick seconds(std::int64_t s) { return s * kTicksPerSecond; }
+constexpr Tick minutes(std::int64_t m) { return m * 60 * kTicksPerSecond; }
+constexpr Tick hours(std::int64_t h) { return h * 3600 * kTicksPerSecond; }
+constexpr Tick millis(std::int64_t ms) { return ms * 1000; }
+
+// Rounds to the nearest tick; negative and non-finite inputs are the caller's bug.
+Tick from_seconds(double s);
+constexpr double to_seconds(Tick t) { return static_cast<double>(t) / static_cast<double>(kTicksPerSecond); }
+
+}  // namespace estate::sim
