@@ -523,6 +523,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
               {"drained", drained},
               {"drain_bound_hit", !drained && !budget_hit},
               {"event_budget_hit", budget_hit},
+              {"busy_at_end", drained ? Json::array() : Json(host.busy())},
               {"series_interval_s", round6(sim::to_seconds(ms.series_interval))}};
   if (options.timing) {
     run["wall_s"] = round6(wall);

@@ -34,9 +34,9 @@ ChannelDefaults channel_defaults(mocks::ChannelKind kind) {
     case mocks::ChannelKind::marketplace:
       return {"0.8/s", {{"geometric", {{"mean", 1.2}}}}, 1, 1, "15m", 1, "2m", 0.0};
     case mocks::ChannelKind::edi:
-      return {"180/h", {{"uniform", {{"min", 3}, {"max", 12}}}}, {{"uniform", {{"min", 6}, {"max", 24}}}}, 1, "1h", 1, "1h", 0.0};
+      return {"120/h", {{"uniform", {{"min", 2}, {"max", 8}}}}, {{"uniform", {{"min", 2}, {"max", 12}}}}, 1, "1h", 1, "1h", 0.0};
     case mocks::ChannelKind::b2b:
-      return {"0.2/s", {{"uniform", {{"min", 1}, {"max", 6}}}}, {{"uniform", {{"min", 1}, {"max", 12}}}}, 0, "15m", 0, "2m", 0.0};
+      return {"0.2/s", {{"uniform", {{"min", 1}, {"max", 6}}}}, {{"uniform", {{"min", 1}, {"max", 6}}}}, 0, "15m", 0, "2m", 0.0};
   }
   return {};
 }
@@ -174,7 +174,7 @@ void read_locations(Node& root, Scenario& sc, Names& names) {
                             {"3pl",
                              [&](Node& t) {
                                loc.kind = LocationKind::tpl;
-                               loc.tpl.workers = static_cast<std::uint32_t>(t.integer("workers", 200, "Orders worked in parallel.", 1, 1000000));
+                               loc.tpl.workers = static_cast<std::uint32_t>(t.integer("workers", 20000, "Orders in process at once (dock-to-ship is mostly waiting for waves and cut-offs, not labour).", 1, 10000000));
                                loc.tpl.dock_to_ship_s = t.duration_dist("dock_to_ship", lognormal("4h", "12h"), "From receipt of a shipping order (940) to shipment.");
                                Node iv = t.object("intervals", "How often the 3PL files travel.");
                                loc.orders_interval = iv.duration("orders", sim::minutes(15), "Shipping orders (940), sent by the pipeline.", 1);
@@ -269,7 +269,7 @@ void read_pipeline(Node& root, Scenario& sc, const Names& names) {
   Node n = root.object("pipeline", "The sync pipeline under test: its design choices.");
   Node idem = n.object("idempotency", "Deduplication by idempotency key (ingest, warehouse events) and keys on ERP and warehouse requests.");
   p.idempotency = idem.boolean("enabled", true, "Deduplicate, and send idempotency keys.");
-  p.idempotency_window = idem.duration("window", sim::minutes(10), "How long a key is remembered.", 1);
+  p.idempotency_window = idem.duration("window", sim::hours(24), "How long a key is remembered (a broker's duplicate detection is often only 10m).", 1);
   idem.finish();
   Node res = n.object("reservation", "The reservation model.");
   p.reservation = res.boolean("enabled", true, "Reserve stock per line at allocation, and publish on-hand minus reservations; off: route blindly and let warehouses short-pick.");
@@ -460,7 +460,7 @@ void read_scenario(Node& root, Scenario& sc) {
   sc.seed = static_cast<std::uint64_t>(root.integer("seed", 1, "Random seed (--seed overrides).", 0, 9'007'199'254'740'991));
   sc.duration = root.duration("duration", sim::hours(6), "Simulated time with demand; a drain follows.", sim::seconds(1));
   Node drain = root.object("drain", "After the duration: no new demand until every queue is empty and every retry settled.");
-  sc.drain_max = drain.duration("max", sim::hours(24), "Longest drain; the report says when it was hit.");
+  sc.drain_max = drain.duration("max", sim::hours(72), "Longest drain; the report says when it was hit (3PLs take up to 48h to ship).");
   drain.finish();
   Node limits = root.object("limits", "Bounds on the run.");
   sc.max_events = static_cast<std::uint64_t>(limits.integer("max_events", 2'000'000'000, "Most events to simulate; the report says when it was hit.", 1, 1'000'000'000'000));

@@ -113,4 +113,12 @@ bool SimHost::all_quiescent() const {
   return true;
 }
 
+std::vector<std::string> SimHost::busy() const {
+  std::vector<std::string> out;
+  for (std::size_t a = 0; a < components_.size(); ++a)
+    if (!components_[a]->quiescent()) out.push_back(names_[a]);
+  if (in_flight_ > 0) out.push_back(std::to_string(in_flight_) + " messages in flight");
+  return out;
+}
+
 }  // namespace estate::harness

@@ -42,6 +42,8 @@ class SimHost final : public model::Context {
   void inject(model::Address to, model::Msg msg);
 
   bool all_quiescent() const;
+  // Names of the components that still have work, for a drain that hit its bound.
+  std::vector<std::string> busy() const;
   std::uint64_t events() const { return events_; }
   std::uint64_t in_flight() const { return in_flight_; }
   const std::string& name(model::Address a) const { return names_[a]; }

@@ -31,7 +31,7 @@ enum class TplBatch : std::uint8_t { orders, advice, inventory };
 struct TplConfig {
   std::string name;
   model::LocId loc = 0;
-  std::uint32_t workers = 200;
+  std::uint32_t workers = 20000;
   sim::Distribution dock_to_ship_s = sim::Distribution::lognormal(4 * 3600.0, 12 * 3600.0);
   std::uint64_t queue = 1'000'000;
   sim::Tick advice_interval = sim::minutes(30);

@@ -52,7 +52,7 @@ struct PipelineConfig {
   model::Address erp = model::kNoAddress;
 
   bool idempotency = true;
-  sim::Tick idempotency_window = sim::minutes(10);
+  sim::Tick idempotency_window = sim::hours(24);
   bool reservation = true;
   RoutingRule routing = RoutingRule::priority;
   std::vector<model::LocId> priority;     // routing order for the priority rule
