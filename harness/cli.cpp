@@ -143,6 +143,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     shown["run"]["events_per_s"] = static_cast<double>(result.events) / std::max(result.wall_s, 1e-9);
     out << reports::text_summary(shown);
     out << "\nreport: " << (dir / "report.json").string() << "\n";
+  } else if (result.exit_code != kExitOk) {
+    err << "estate: INTEGRITY FAILED (" << (dir / "report.json").string() << "):\n";
+    for (const auto& reason : result.report["verdict"]["reasons"]) err << "  - " << reason.get<std::string>() << "\n";
   }
   return result.exit_code;
 }

@@ -98,7 +98,8 @@ bool Node::has(std::string_view key) const {
 }
 
 void Node::fail(std::string_view key, const std::string& message) const {
-  const std::string path = key.empty() ? path_ : path_of(key);
+  // key is a path relative to this node, already escaped ("outage/mode").
+  const std::string path = key.empty() ? path_ : path_ + "/" + std::string(key);
   std::string msg = message;
   if (origin_) {
     for (const auto& [pointer, text] : origin_->overrides) {
@@ -574,7 +575,7 @@ void Node::finish() {
     std::vector<std::string> names = known_;
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
-    fail(k, "unknown key; expected one of: " + join(names) + suggestion(k, names));
+    fail(json_pointer_escape(k), "unknown key; expected one of: " + join(names) + suggestion(k, names));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace estate::harness {
 namespace {
@@ -95,17 +96,26 @@ std::optional<double> parse_percent(std::string_view s) {
 
 std::string format_duration(sim::Tick t) {
   if (t == 0) return "0s";
-  const double s = sim::to_seconds(t);
-  struct Unit {
-    double seconds;
-    const char* name;
-  };
-  static constexpr Unit units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}, {1e-3, "ms"}, {1e-6, "us"}};
-  for (const Unit& u : units) {
-    const double v = s / u.seconds;
-    if (v >= 1.0 && std::abs(v * 1000 - std::round(v * 1000)) < 1e-6) return trim_number(v) + u.name;
+  std::string out = t < 0 ? "-" : "";
+  std::uint64_t u = t < 0 ? static_cast<std::uint64_t>(-(t + 1)) + 1 : static_cast<std::uint64_t>(t);
+  if (u < 1'000'000) {  // below a second: whole milliseconds, or microseconds
+    return out + (u % 1000 == 0 ? std::to_string(u / 1000) + "ms" : std::to_string(u) + "us");
   }
-  return trim_number(s) + "s";
+  // Compound, largest unit first, like "1d2h", "1h30m", "1.5s".
+  constexpr std::uint64_t s = 1'000'000, m = 60 * s, h = 60 * m, d = 24 * h;
+  for (const auto& [unit, name] : {std::pair{d, "d"}, std::pair{h, "h"}, std::pair{m, "m"}}) {
+    if (u >= unit) {
+      out += std::to_string(u / unit) + name;
+      u %= unit;
+    }
+  }
+  if (u > 0) {
+    std::string frac = std::to_string(u % s);
+    frac.insert(0, 6 - frac.size(), '0');
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    out += std::to_string(u / s) + (frac.empty() ? "" : "." + frac) + "s";
+  }
+  return out;
 }
 
 std::string format_rate(double per_s) {

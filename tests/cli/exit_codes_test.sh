@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The CLI's contract: 0 ok, 2 bad input or usage (with file, path, expected, found),
+# 3 integrity failure with the report still written.
+set -u
+estate="$1"; src="$2"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail=0
+expect() {  # expect CODE TEXT -- command...
+  local code="$1" text="$2"; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  if [ "$got" != "$code" ]; then echo "FAIL: '$*' exited $got, expected $code"; cat "$tmp/err"; fail=1; return; fi
+  if [ -n "$text" ] && ! grep -qF -- "$text" "$tmp/out" "$tmp/err"; then
+    echo "FAIL: '$*' did not say: $text"; cat "$tmp/out" "$tmp/err"; fail=1
+  fi
+}
+
+expect 0 "run" -- "$estate" --help
+expect 0 "--set" -- "$estate" run --help
+expect 2 "A subcommand is required" -- "$estate"
+expect 2 "" -- "$estate" fly
+expect 2 "nope.json: /: cannot read the file" -- "$estate" run "$tmp/nope.json"
+printf '{"duration": "soon"}' >"$tmp/bad.json"
+expect 2 "bad.json: /duration: expected a duration like \"90m\", got \"soon\"" -- "$estate" run "$tmp/bad.json"
+expect 2 "bad.json: /duration: expected a duration" -- "$estate" validate "$tmp/bad.json"
+printf '{"duration": "1h",}' >"$tmp/syntax.json"
+expect 2 "syntax.json: /: line 1, column 19: not valid JSON" -- "$estate" validate "$tmp/syntax.json"
+expect 2 "(from --set pipeline.idempotncy.enabled=false)" -- "$estate" validate "$src/scenarios/steady_state.json" --set pipeline.idempotncy.enabled=false
+expect 2 "" -- "$estate" run "$src/scenarios/steady_state.json" --seed abc
+expect 0 "ok: $src/scenarios/peak_promotion.json" -- "$estate" validate "$src/scenarios/peak_promotion.json"
+[ -e "$tmp/bad" ] && { echo "FAIL: a refused run wrote output"; fail=1; }
+
+# Idempotency off under a duplicate storm: integrity fails (3) and the report is still written.
+expect 3 "INTEGRITY FAILED" -- "$estate" run "$src/scenarios/duplicate_storm.json" --quiet --out "$tmp/storm" \
+  --set duration=1h --set timeline.0.for=1h --set timeline.1.for=1h --set pipeline.idempotency.enabled=false
+expect 3 "" -- "$estate" run "$src/scenarios/duplicate_storm.json" --quiet --out "$tmp/storm" \
+  --set duration=1h --set timeline.0.for=1h --set timeline.1.for=1h --set pipeline.idempotency.enabled=false
+grep -q '"duplicate_effects": [1-9]' "$tmp/storm/report.json" || { echo "FAIL: report.json missing or shows no duplicate effects"; fail=1; }
+# The same run with idempotency on is clean.
+expect 0 "duplicate effects 0" -- "$estate" run "$src/scenarios/duplicate_storm.json" --out "$tmp/ok" \
+  --set duration=1h --set timeline.0.for=1h --set timeline.1.for=1h
+exit $fail
