@@ -50,6 +50,10 @@ Metrics::Metrics(MetricsSetup setup, const model::OrderBook& book) : setup_(std:
   retries_.assign(setup_.system_names.size(), std::vector<std::uint64_t>(5, 0));
   dead_letters_.assign(setup_.system_names.size(), std::vector<std::uint64_t>(5, 0));
   if (setup_.series_interval <= 0) setup_.series_interval = sim::minutes(1);
+  watchers_.resize(setup_.locations);
+  for (std::size_t c = 0; c < setup_.sells_from.size(); ++c)
+    if (setup_.has_feed[c])
+      for (model::LocId loc : setup_.sells_from[c]) watchers_[loc].push_back(static_cast<model::ChannelId>(c));
 }
 
 // ------------------------------------------------------------------------------- latency
@@ -209,11 +213,7 @@ void Metrics::stock_moved(model::LocId loc, model::SkuId sku, std::int64_t delta
 
 void Metrics::inventory_applied(model::LocId loc, model::SkuId sku, Tick happened_at, std::uint64_t version, Tick) {
   ++inventory_applied_;
-  bool watched = false;
-  for (std::size_t c = 0; c < setup_.sells_from.size() && !watched; ++c)
-    watched = setup_.has_feed[c] &&
-              std::find(setup_.sells_from[c].begin(), setup_.sells_from[c].end(), loc) != setup_.sells_from[c].end();
-  if (!watched) return;
+  if (watchers_[loc].empty()) return;  // no channel needs to hear of it
   std::uint32_t n;
   if (!free_pending_.empty()) {
     n = free_pending_.back();
@@ -233,12 +233,7 @@ void Metrics::drain_pending(model::LocId loc, model::SkuId sku, Tick now) {
   const std::size_t r = loc * setup_.skus + sku;
   if (head_[r] == kNil) return;
   std::uint64_t reflected = ~std::uint64_t{0};
-  for (std::size_t c = 0; c < setup_.sells_from.size(); ++c) {
-    if (!setup_.has_feed[c]) continue;
-    const auto& sf = setup_.sells_from[c];
-    if (std::find(sf.begin(), sf.end(), loc) == sf.end()) continue;
-    reflected = std::min(reflected, last_version_[c * setup_.skus + sku]);
-  }
+  for (model::ChannelId c : watchers_[loc]) reflected = std::min(reflected, last_version_[c * setup_.skus + sku]);
   while (head_[r] != kNil && pending_[head_[r]].version <= reflected) {
     const std::uint32_t n = head_[r];
     record(Flow::inventory_to_channel, now, pending_[n].happened_at);

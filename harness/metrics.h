@@ -134,6 +134,7 @@ class Metrics final : public model::Observer {
   std::vector<std::int64_t> shipped_units_;    // per (loc, sku)
   std::vector<std::uint64_t> last_version_;    // per (channel, sku): version the view reflects
   std::vector<std::uint32_t> head_, tail_;     // per (loc, sku): pending inventory changes
+  std::vector<std::vector<model::ChannelId>> watchers_;  // per location: channels with a feed that sell from it
   std::vector<Pending> pending_;
   std::vector<std::uint32_t> free_pending_;
   sim::FlatSet64 erp_shipments_, erp_movements_;

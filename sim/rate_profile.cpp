@@ -54,8 +54,11 @@ Tick RateProfile::next_arrival(Tick after, Rng& rng) const {
     const double seg_end = to_seconds(next->first);
     const double mass = it->second * (seg_end - t);
     if (it->second > 0 && mass >= remaining) {
-      const Tick at = from_seconds(t + remaining / it->second);
-      return std::max(at, after + 1) < next->first ? std::max(at, after + 1) : next->first - 1;
+      // Strictly after `after`; rounding to a tick may land on the boundary, which belongs
+      // to the next segment, or is the end (no arrivals there).
+      const Tick at = std::max(from_seconds(t + remaining / it->second), after + 1);
+      if (at < next->first) return at;
+      return std::next(next) == segments_.end() ? kNever : next->first;
     }
     remaining -= std::max(mass, 0.0);
     t = seg_end;

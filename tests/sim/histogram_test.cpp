@@ -1,0 +1,256 @@
+#include "sim/histogram.h"
+
+#include <algorithm>
+#include <array>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/distribution.h"
+#include "sim/rng.h"
+#include "sim/time.h"
+#include "tests/sim/test_stats.h"
+
+namespace estate::sim {
+namespace {
+
+constexpr std::array<double, 14> kQs = {0.0,  0.001, 0.01, 0.05, 0.1,   0.25,   0.5,
+                                        0.75, 0.9,   0.95, 0.99, 0.999, 0.9999, 1.0};
+
+std::vector<std::int64_t> draw_ticks(const Distribution& d, Rng& rng, std::size_t n) {
+  std::vector<std::int64_t> v(n);
+  for (auto& x : v) x = from_seconds(d.sample(rng));
+  return v;
+}
+
+// The value Histogram documents for a percentile whose exact nearest-rank value is v: the
+// midpoint of v's bucket, clamped to the observed range.
+std::int64_t bucket_mid(std::int64_t v, std::int64_t lo, std::int64_t hi) {
+  const std::size_t i = Histogram::index_of(static_cast<std::uint64_t>(v));
+  const auto mid =
+      static_cast<std::int64_t>(Histogram::bucket_low(i) + (Histogram::bucket_width(i) - 1) / 2);
+  return std::clamp(mid, lo, hi);
+}
+
+TEST_CASE("histogram percentiles match exact nearest-rank percentiles", "[histogram]") {
+  // Proves that, for data spanning microseconds to hours, each reported percentile is the
+  // midpoint of the bucket holding the exact nearest-rank value (so within 1% of it, in
+  // fact within 1/256), and that values below 256 are reported exactly.
+  struct Case {
+    std::string name;
+    Distribution d;  // seconds; recorded as ticks (microseconds)
+  };
+  const std::vector<Case> cases = {
+      {"lognormal wide tails", Distribution::lognormal(0.05, 1800.0)},  // p99 half an hour
+      {"lognormal narrow", Distribution::lognormal(0.002, 0.01)},
+      {"exponential", Distribution::exponential(0.2)},
+      {"uniform small integers", Distribution::uniform(0.0, 255e-6)},  // 0..255 ticks
+      {"hours", Distribution::uniform(3600.0, 4 * 3600.0)},
+  };
+  Rng rng(10);
+  for (const auto& c : cases) {
+    auto data = draw_ticks(c.d, rng, 100000);
+    Histogram h;
+    for (auto v : data) h.record(v);
+    std::sort(data.begin(), data.end());
+    for (const double q : kQs) {
+      const std::int64_t exact = test::nearest_rank(data, q);
+      const std::int64_t got = h.percentile(q);
+      INFO(c.name << ": q = " << q << ", exact " << exact << ", histogram " << got);
+      CHECK(got == bucket_mid(exact, data.front(), data.back()));
+      CHECK(std::abs(static_cast<double>(got - exact)) <= 0.01 * static_cast<double>(exact));
+      CHECK(std::abs(static_cast<double>(got - exact)) <= static_cast<double>(exact) / 256.0);
+      if (exact < 256) CHECK(got == exact);
+    }
+  }
+  // The wide lognormal really spans microseconds to hours.
+  Histogram wide;
+  Rng r2(10);
+  for (auto v : draw_ticks(cases[0].d, r2, 100000)) wide.record(v);
+  CHECK(wide.min() < 100);
+  CHECK(wide.max() > hours(1));
+}
+
+TEST_CASE("histogram count, min, max and mean are exact", "[histogram]") {
+  // Proves count/min/max are exact and mean equals the exact integer sum over the count
+  // (sums here stay below 2^53, so the double sum is exact), including weighted records.
+  Rng rng(11);
+  Histogram h;
+  std::int64_t sum = 0, lo = INT64_MAX, hi = 0;
+  std::uint64_t count = 0;
+  const auto d = Distribution::lognormal(0.01, 60.0);
+  for (int i = 0; i < 50000; ++i) {
+    const std::int64_t v = from_seconds(d.sample(rng));
+    const std::uint64_t times = 1 + rng.below(3);
+    h.record(v, times);
+    sum += v * static_cast<std::int64_t>(times);
+    count += times;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  h.record(12345, 0);  // zero times: no effect
+  CHECK(h.count() == count);
+  CHECK(h.min() == lo);
+  CHECK(h.max() == hi);
+  CHECK(h.mean() == static_cast<double>(sum) / static_cast<double>(count));
+
+  Histogram empty;
+  CHECK(empty.count() == 0);
+  CHECK(empty.mean() == 0.0);
+  CHECK(empty.min() == 0);
+  CHECK(empty.max() == 0);
+  CHECK(empty.percentile(0.5) == 0);
+
+  Histogram one;
+  one.record(1000000);
+  for (const double q : kQs) CHECK(one.percentile(q) == 1000000);  // clamped to min = max
+}
+
+TEST_CASE("histogram weighted record equals repeated record", "[histogram]") {
+  // Proves record(v, k) is the same as k calls of record(v).
+  Histogram a, b;
+  const std::int64_t vals[] = {0, 1, 255, 256, 1000, 123456789};
+  for (std::size_t i = 0; i < std::size(vals); ++i) {
+    a.record(vals[i], i + 1);
+    for (std::size_t k = 0; k <= i; ++k) b.record(vals[i]);
+  }
+  CHECK(a.count() == b.count());
+  CHECK(a.mean() == b.mean());
+  for (const double q : kQs) CHECK(a.percentile(q) == b.percentile(q));
+}
+
+TEST_CASE("histogram merge equals recording into one", "[histogram]") {
+  // Proves merge(a, b) gives the same count, min, max, mean and percentiles as one
+  // histogram that recorded everything, whichever side has the wider range, and that
+  // merging an empty histogram (either way) changes nothing.
+  Rng rng(12);
+  const auto small = Distribution::exponential(0.001);
+  const auto large = Distribution::lognormal(1.0, 3600.0);
+  Histogram a, b, all;
+  for (int i = 0; i < 30000; ++i) {
+    const std::int64_t x = from_seconds(small.sample(rng));
+    const std::int64_t y = from_seconds(large.sample(rng));
+    a.record(x);
+    b.record(y);
+    all.record(x);
+    all.record(y);
+  }
+  auto same = [&](const Histogram& m) {
+    CHECK(m.count() == all.count());
+    CHECK(m.min() == all.min());
+    CHECK(m.max() == all.max());
+    CHECK(m.mean() == Approx(all.mean()).epsilon(1e-12));
+    for (const double q : kQs) CHECK(m.percentile(q) == all.percentile(q));
+  };
+  Histogram ab = a;
+  ab.merge(b);
+  same(ab);
+  Histogram ba = b;
+  ba.merge(a);
+  same(ba);
+
+  Histogram e;
+  e.merge(all);  // into empty
+  same(e);
+  Histogram f = all;
+  f.merge(Histogram{});  // empty into full
+  same(f);
+}
+
+TEST_CASE("histogram reset empties it", "[histogram]") {
+  // Proves reset() returns a histogram to the empty state and that it then behaves exactly
+  // like a fresh one.
+  Histogram h;
+  for (std::int64_t v = 0; v < 100000; v += 7) h.record(v * 13);
+  h.reset();
+  CHECK(h.count() == 0);
+  CHECK(h.mean() == 0.0);
+  CHECK(h.min() == 0);
+  CHECK(h.max() == 0);
+  CHECK(h.percentile(0.99) == 0);
+
+  Histogram fresh;
+  for (std::int64_t v : {5, 300, 70000, 42}) {
+    h.record(v);
+    fresh.record(v);
+  }
+  CHECK(h.count() == fresh.count());
+  CHECK(h.min() == 5);
+  CHECK(h.max() == 70000);
+  CHECK(h.mean() == fresh.mean());
+  for (const double q : kQs) CHECK(h.percentile(q) == fresh.percentile(q));
+}
+
+TEST_CASE("histogram percentiles() equals repeated percentile()", "[histogram]") {
+  // Proves the one-pass multi-query gives exactly the single-query answers, including
+  // repeated quantiles and q outside [0, 1] (clamped).
+  Rng rng(13);
+  Histogram h;
+  const auto d = Distribution::lognormal(0.02, 5.0);
+  for (int i = 0; i < 50000; ++i) h.record(from_seconds(d.sample(rng)));
+  const std::vector<double> qs = {-0.5, 0.0, 0.1, 0.5, 0.5, 0.9, 0.99, 0.999, 1.0, 2.0};
+  std::vector<std::int64_t> out(qs.size(), -1);
+  h.percentiles(qs, out);
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    INFO("q = " << qs[i]);
+    CHECK(out[i] == h.percentile(qs[i]));
+  }
+  // q <= 0 and q >= 1 report the buckets of the minimum and maximum (midpoints, clamped).
+  CHECK(out.front() == bucket_mid(h.min(), h.min(), h.max()));
+  CHECK(out.back() == bucket_mid(h.max(), h.min(), h.max()));
+  CHECK(static_cast<double>(h.max() - out.back()) <= static_cast<double>(h.max()) / 256.0);
+}
+
+TEST_CASE("histogram buckets tile the integers with bounded relative width", "[histogram]") {
+  // Proves index_of/bucket_low/bucket_width agree: every value lies in
+  // [bucket_low(index_of(v)), bucket_low + width), buckets are contiguous and increasing,
+  // values below 256 have their own bucket, and above 256 width/low <= 1/128.
+  for (std::uint64_t v = 0; v < 256; ++v) {
+    REQUIRE(Histogram::index_of(v) == v);
+    REQUIRE(Histogram::bucket_low(v) == v);
+    REQUIRE(Histogram::bucket_width(v) == 1);
+  }
+  // Contiguity over the first 40 octaves of buckets (values up to 2^47).
+  const std::size_t last = 256 + 40 * 128;
+  for (std::size_t i = 0; i < last; ++i) {
+    const std::uint64_t lo = Histogram::bucket_low(i);
+    const std::uint64_t w = Histogram::bucket_width(i);
+    REQUIRE(w >= 1);
+    REQUIRE(Histogram::bucket_low(i + 1) == lo + w);
+    REQUIRE(Histogram::index_of(lo) == i);
+    REQUIRE(Histogram::index_of(lo + w - 1) == i);
+    if (lo >= 256) REQUIRE(static_cast<double>(w) / static_cast<double>(lo) <= 1.0 / 128.0);
+  }
+  // Every value: dense near the exact/log boundary, powers of two +-1, random large values.
+  auto check = [](std::uint64_t v) {
+    const std::size_t i = Histogram::index_of(v);
+    const std::uint64_t lo = Histogram::bucket_low(i);
+    const std::uint64_t w = Histogram::bucket_width(i);
+    INFO("v = " << v);
+    REQUIRE(lo <= v);
+    REQUIRE(v - lo < w);
+    if (v >= 256) REQUIRE(static_cast<double>(w) / static_cast<double>(lo) <= 1.0 / 128.0);
+  };
+  for (std::uint64_t v = 0; v < 200000; ++v) check(v);
+  for (int e = 1; e < 63; ++e) {
+    const std::uint64_t p = std::uint64_t{1} << e;
+    check(p - 1);
+    check(p);
+    check(p + 1);
+  }
+  check(static_cast<std::uint64_t>(INT64_MAX));
+  Rng rng(14);
+  for (int i = 0; i < 100000; ++i) check(rng.next() >> rng.below(64));
+  // Monotone: a larger value never maps to a smaller bucket.
+  std::uint64_t prev_v = 0;
+  for (int i = 0; i < 10000; ++i) {
+    const std::uint64_t v = prev_v + 1 + (rng.next() >> 40);
+    REQUIRE(Histogram::index_of(v) >= Histogram::index_of(prev_v));
+    prev_v = v;
+  }
+}
+
+}  // namespace
+}  // namespace estate::sim
