@@ -50,10 +50,19 @@ Metrics::Metrics(MetricsSetup setup, const model::OrderBook& book) : setup_(std:
   retries_.assign(setup_.system_names.size(), std::vector<std::uint64_t>(5, 0));
   dead_letters_.assign(setup_.system_names.size(), std::vector<std::uint64_t>(5, 0));
   if (setup_.series_interval <= 0) setup_.series_interval = sim::minutes(1);
-  watchers_.resize(setup_.locations);
-  for (std::size_t c = 0; c < setup_.sells_from.size(); ++c)
-    if (setup_.has_feed[c])
-      for (model::LocId loc : setup_.sells_from[c]) watchers_[loc].push_back(static_cast<model::ChannelId>(c));
+  // Group locations by the set of channels that must come to see their changes (usually one
+  // set for all), so a feed message computes each set's minimum version once.
+  watcher_set_.assign(setup_.locations, 0);
+  for (std::size_t l = 0; l < setup_.locations; ++l) {
+    std::vector<model::ChannelId> set;
+    for (std::size_t c = 0; c < setup_.sells_from.size(); ++c) {
+      const auto& sf = setup_.sells_from[c];
+      if (setup_.has_feed[c] && std::find(sf.begin(), sf.end(), l) != sf.end()) set.push_back(static_cast<model::ChannelId>(c));
+    }
+    auto it = std::find(watchers_.begin(), watchers_.end(), set);
+    watcher_set_[l] = static_cast<std::uint8_t>(it - watchers_.begin());
+    if (it == watchers_.end()) watchers_.push_back(set);
+  }
 }
 
 // ------------------------------------------------------------------------------- latency
@@ -213,7 +222,7 @@ void Metrics::stock_moved(model::LocId loc, model::SkuId sku, std::int64_t delta
 
 void Metrics::inventory_applied(model::LocId loc, model::SkuId sku, Tick happened_at, std::uint64_t version, Tick) {
   ++inventory_applied_;
-  if (watchers_[loc].empty()) return;  // no channel needs to hear of it
+  if (watchers_[watcher_set_[loc]].empty()) return;  // no channel needs to hear of it
   std::uint32_t n;
   if (!free_pending_.empty()) {
     n = free_pending_.back();
@@ -229,11 +238,14 @@ void Metrics::inventory_applied(model::LocId loc, model::SkuId sku, Tick happene
   tail_[r] = n;
 }
 
-void Metrics::drain_pending(model::LocId loc, model::SkuId sku, Tick now) {
-  const std::size_t r = loc * setup_.skus + sku;
-  if (head_[r] == kNil) return;
+std::uint64_t Metrics::reflected_version(std::size_t w, model::SkuId sku) const {
   std::uint64_t reflected = ~std::uint64_t{0};
-  for (model::ChannelId c : watchers_[loc]) reflected = std::min(reflected, last_version_[c * setup_.skus + sku]);
+  for (model::ChannelId c : watchers_[w]) reflected = std::min(reflected, last_version_[c * setup_.skus + sku]);
+  return reflected;
+}
+
+void Metrics::drain_pending(model::LocId loc, model::SkuId sku, std::uint64_t reflected, Tick now) {
+  const std::size_t r = loc * setup_.skus + sku;
   while (head_[r] != kNil && pending_[head_[r]].version <= reflected) {
     const std::uint32_t n = head_[r];
     record(Flow::inventory_to_channel, now, pending_[n].happened_at);
@@ -244,10 +256,28 @@ void Metrics::drain_pending(model::LocId loc, model::SkuId sku, Tick now) {
   if (head_[r] == kNil) tail_[r] = kNil;
 }
 
+void Metrics::drain_sku(model::ChannelId ch, model::SkuId sku, Tick now) {
+  std::uint64_t by_set[8];
+  std::uint8_t known = 0;  // bit w: by_set[w] computed
+  for (model::LocId loc : setup_.sells_from[ch]) {
+    if (head_[loc * setup_.skus + sku] == kNil) continue;
+    const std::uint8_t w = watcher_set_[loc];
+    if (w >= 8) {
+      drain_pending(loc, sku, reflected_version(w, sku), now);
+      continue;
+    }
+    if (!(known >> w & 1u)) {
+      by_set[w] = reflected_version(w, sku);
+      known = static_cast<std::uint8_t>(known | 1u << w);
+    }
+    drain_pending(loc, sku, by_set[w], now);
+  }
+}
+
 void Metrics::view_updated(model::ChannelId ch, model::SkuId sku, std::uint64_t version, Tick now) {
   auto& v = last_version_[ch * setup_.skus + sku];
   v = std::max(v, version);
-  for (model::LocId loc : setup_.sells_from[ch]) drain_pending(loc, sku, now);
+  drain_sku(ch, sku, now);
 }
 
 void Metrics::view_snapshot(model::ChannelId ch, std::uint64_t version, Tick now) {
@@ -255,8 +285,7 @@ void Metrics::view_snapshot(model::ChannelId ch, std::uint64_t version, Tick now
     auto& v = last_version_[ch * setup_.skus + s];
     v = std::max(v, version);
   }
-  for (model::LocId loc : setup_.sells_from[ch])
-    for (std::size_t s = 0; s < setup_.skus; ++s) drain_pending(loc, static_cast<model::SkuId>(s), now);
+  for (std::size_t s = 0; s < setup_.skus; ++s) drain_sku(ch, static_cast<model::SkuId>(s), now);
 }
 
 // ----------------------------------------------------------------- pipeline, reliability

@@ -120,7 +120,10 @@ class Metrics final : public model::Observer {
 
   void record(Flow f, Tick now, Tick start);
   void flush_series(Series& s, std::int64_t upto_bucket);
-  void drain_pending(model::LocId loc, model::SkuId sku, Tick now);
+  void drain_pending(model::LocId loc, model::SkuId sku, std::uint64_t reflected, Tick now);
+  // The version every channel watching the locations of set w has seen for sku.
+  std::uint64_t reflected_version(std::size_t w, model::SkuId sku) const;
+  void drain_sku(model::ChannelId ch, model::SkuId sku, Tick now);
   Checkpoint checkpoint(Tick now) const;
   void effect_twice(int kind) { ++duplicates_[kind]; }
 
@@ -134,7 +137,8 @@ class Metrics final : public model::Observer {
   std::vector<std::int64_t> shipped_units_;    // per (loc, sku)
   std::vector<std::uint64_t> last_version_;    // per (channel, sku): version the view reflects
   std::vector<std::uint32_t> head_, tail_;     // per (loc, sku): pending inventory changes
-  std::vector<std::vector<model::ChannelId>> watchers_;  // per location: channels with a feed that sell from it
+  std::vector<std::vector<model::ChannelId>> watchers_;  // per distinct set: channels with a feed selling from a location
+  std::vector<std::uint8_t> watcher_set_;                // per location: index into watchers_
   std::vector<Pending> pending_;
   std::vector<std::uint32_t> free_pending_;
   sim::FlatSet64 erp_shipments_, erp_movements_;

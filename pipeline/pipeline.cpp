@@ -50,8 +50,9 @@ Pipeline::Pipeline(PipelineConfig config, const model::OrderBook& book, model::O
   tpl_outbox_.resize(config_.locations.size());
   event_seen_.resize(config_.locations.size());
   recon_.resize(config_.locations.size());
-  feed_pending_.resize(config_.channels.size());
-  for (auto& p : feed_pending_) p.assign(config_.skus, 0);
+  feed_pending_.assign(config_.skus, 0);
+  for (std::size_t c = 0; c < config_.channels.size(); ++c)
+    if (config_.channels[c].mode == FeedMode::event) event_fed_.push_back(static_cast<model::ChannelId>(c));
 }
 
 void Pipeline::start(model::Context& ctx) {
@@ -741,14 +742,13 @@ std::int64_t Pipeline::available_to_sell(model::ChannelId ch, model::SkuId sku) 
 
 void Pipeline::changed(model::Context& ctx, model::LocId loc, model::SkuId sku, Tick happened_at) {
   if (loc != kNoLoc) observer_.inventory_applied(loc, sku, happened_at, ++version_, ctx.now());
-  for (std::size_t c = 0; c < config_.channels.size(); ++c) {
-    if (config_.channels[c].mode != FeedMode::event || feed_pending_[c][sku]) continue;
-    feed_pending_[c][sku] = 1;
-    const std::uint32_t j = new_job(JobType::feed_sku);
-    jobs_[j].channel = static_cast<model::ChannelId>(c);
-    jobs_[j].sku = sku;
-    enqueue(ctx, j);
-  }
+  // One publish job per sku serves every event-fed channel; changes that arrive while it
+  // waits are coalesced into it.
+  if (event_fed_.empty() || feed_pending_[sku]) return;
+  feed_pending_[sku] = 1;
+  const std::uint32_t j = new_job(JobType::feed_sku);
+  jobs_[j].sku = sku;
+  enqueue(ctx, j);
 }
 
 void Pipeline::publish(model::Context& ctx, const Job& job) {
@@ -756,10 +756,14 @@ void Pipeline::publish(model::Context& ctx, const Job& job) {
   m.id = version_;
   m.t0 = ctx.now();
   if (job.type == JobType::feed_sku) {
-    feed_pending_[job.channel][job.sku] = 0;
+    feed_pending_[job.sku] = 0;
     m.kind = Kind::availability;
     m.sku = job.sku;
-    m.value = available_to_sell(job.channel, job.sku);
+    for (model::ChannelId c : event_fed_) {
+      m.value = available_to_sell(c, job.sku);
+      ctx.send(config_.channels[c].address, m);
+    }
+    return;
   } else {
     model::Doc doc(config_.skus);
     for (std::size_t s = 0; s < config_.skus; ++s) doc[s] = available_to_sell(job.channel, static_cast<model::SkuId>(s));

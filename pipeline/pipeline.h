@@ -172,7 +172,8 @@ class Pipeline final : public model::Component {
   std::vector<std::int64_t> reserved_;
   std::vector<std::uint64_t> applied_;  // warehouse movements applied (compare with snapshots)
   std::uint64_t version_ = 0;
-  std::vector<std::vector<std::uint8_t>> feed_pending_;  // by channel, sku
+  std::vector<std::uint8_t> feed_pending_;  // by sku: a publish to the event-fed channels is queued
+  std::vector<model::ChannelId> event_fed_;  // channels whose feed is per change
 
   // Reconciliation round in progress: per location, the two snapshots once they arrive.
   struct ReconState {

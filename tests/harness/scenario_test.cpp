@@ -90,7 +90,7 @@ TEST_CASE("bad input names the file, the JSON path, what was expected and what w
   }
 }
 
-TEST_CASE("--set overrides any value by its path, and errors it causes say so") {
+TEST_CASE("set overrides (estate run --set) change any value by its path, and errors they cause say so") {
   Json doc = Json::object();
   Origin origin{"s.json", {}};
   origin.overrides.emplace_back(estate::harness::apply_override(doc, "pipeline.idempotency.enabled=false", "s.json"),
