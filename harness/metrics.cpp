@@ -142,7 +142,7 @@ void Metrics::lines_cancelled(model::OrderId o, model::LineMask mask, Tick now) 
   t.cancelled |= mask;
   const auto bucket = static_cast<std::size_t>(now / setup_.series_interval);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!(fresh >> i & 1u)) continue;
+    if (!model::has_line(fresh, i)) continue;
     open_units_[lines[i].sku] -= lines[i].qty;
     if (oversold_by_bucket_.size() <= bucket) oversold_by_bucket_.resize(bucket + 1, 0);
     oversold_by_bucket_[bucket] += lines[i].qty;
@@ -180,9 +180,9 @@ void Metrics::shipped(std::uint64_t, model::OrderId o, model::LocId loc, model::
   }
   const auto lines = book_.lines(o);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!(mask >> i & 1u)) continue;
+    if (!model::has_line(mask, i)) continue;
     shipped_units_[loc * setup_.skus + lines[i].sku] += lines[i].qty;
-    if (!((t.shipped | t.cancelled) >> i & 1u)) open_units_[lines[i].sku] -= lines[i].qty;
+    if (!model::has_line(t.shipped | t.cancelled, i)) open_units_[lines[i].sku] -= lines[i].qty;
   }
   t.shipped |= mask;
   const model::LineMask all = book_.all_lines_mask(o);
@@ -266,7 +266,7 @@ void Metrics::drain_sku(model::ChannelId ch, model::SkuId sku, Tick now) {
       drain_pending(loc, sku, reflected_version(w, sku), now);
       continue;
     }
-    if (!(known >> w & 1u)) {
+    if (!model::has_bit(known, w)) {
       by_set[w] = reflected_version(w, sku);
       known = static_cast<std::uint8_t>(known | 1u << w);
     }
@@ -401,7 +401,7 @@ Json Metrics::oversell_json(Tick) const {
       const int cls = lines[i].sku < a_end ? 0 : lines[i].sku < b_end ? 1 : 2;
       acc[ch] += lines[i].qty;
       acc_class[cls] += lines[i].qty;
-      if (oversold >> i & 1u) {
+      if (model::has_line(oversold, i)) {
         over[ch] += lines[i].qty;
         over_class[cls] += lines[i].qty;
       }

@@ -104,7 +104,7 @@ std::uint16_t Erp::apply(model::Context& ctx, const Msg& req, model::DocId& doc)
     case ErpOp::post_shipment: {
       const auto lines = book_.lines(req.order);
       for (std::size_t i = 0; i < lines.size(); ++i) {
-        if (!(req.mask >> i & 1u)) continue;
+        if (!model::has_line(req.mask, i)) continue;
         on_hand_[index(req.loc, lines[i].sku)] -= lines[i].qty;
         ++applied_[index(req.loc, lines[i].sku)];
       }

@@ -156,7 +156,7 @@ void Tpl::on_worked(model::Context& ctx, std::uint32_t f) {
   const auto lines = book_.lines(ff.order);
   model::LineMask shipped = 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!(ff.mask >> i & 1u)) continue;
+    if (!model::has_line(ff.mask, i)) continue;
     const auto bit = static_cast<model::LineMask>(1u << i);
     const model::SkuId sku = lines[i].sku;
     if (stock_.free(sku) >= lines[i].qty) {

@@ -112,7 +112,7 @@ void Wms::on_picked(model::Context& ctx, std::uint32_t f) {
   Fulfilment& ff = fulfilments_[f];
   const auto lines = book_.lines(ff.order);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!(ff.mask >> i & 1u)) continue;
+    if (!model::has_line(ff.mask, i)) continue;
     const model::LineMask bit = static_cast<model::LineMask>(1u << i);
     if (stock_.free(lines[i].sku) >= lines[i].qty) {
       stock_.hold(lines[i].sku, lines[i].qty);
@@ -150,7 +150,7 @@ void Wms::on_packed(model::Context& ctx, std::uint32_t f) {
   --open_;
   const auto lines = book_.lines(ff.order);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!(ff.picked >> i & 1u)) continue;
+    if (!model::has_line(ff.picked, i)) continue;
     stock_.ship(lines[i].sku, lines[i].qty);
     stock_.count_reported(lines[i].sku);
     observer_.inventory_changed(config_.loc, lines[i].sku, now);

@@ -3,6 +3,7 @@
 // popularity rank (0 = best seller), locations and channels by declaration order, orders by
 // the order in which channels accepted them.
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 
 namespace estate::model {
@@ -19,6 +20,8 @@ inline constexpr OrderId kNoOrder = 0xffffffffu;
 inline constexpr Address kNoAddress = 0xffff;
 
 inline int line_count(LineMask mask) { return std::popcount(mask); }
+inline bool has_line(LineMask mask, std::size_t line) { return ((static_cast<unsigned>(mask) >> line) & 1u) != 0; }
+inline bool has_bit(unsigned bits, std::size_t i) { return ((bits >> i) & 1u) != 0; }
 inline LineMask all_lines(int n) { return static_cast<LineMask>((1u << n) - 1); }
 
 }  // namespace estate::model

@@ -470,7 +470,7 @@ int Pipeline::choose_location(const Instance& inst, int line, model::SkuId sku, 
   std::int64_t best_available = -1;
   int blind = -1;
   for (model::LocId loc : config_.channels[inst.channel].sells_from) {
-    if (tried >> loc & 1u) continue;
+    if (model::has_bit(tried, loc)) continue;
     if (blind < 0) blind = loc;
     const std::int64_t available = on_hand_[ix(loc, sku)] - (config_.reservation ? reserved_[ix(loc, sku)] : 0);
     if (available < qty) continue;
@@ -665,7 +665,7 @@ std::uint32_t Pipeline::instance_for(model::OrderId order, model::LocId loc, mod
 void Pipeline::apply_shipment(model::Context& ctx, const Job& job) {
   const auto lines = book_.lines(job.order);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!(job.mask >> i & 1u)) continue;
+    if (!model::has_line(job.mask, i)) continue;
     const std::size_t r = ix(job.loc, lines[i].sku);
     on_hand_[r] -= lines[i].qty;
     ++applied_[r];
