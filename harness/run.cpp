@@ -509,9 +509,15 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   if (lost > 0) reasons.push_back(std::to_string(lost) + " accepted orders have no terminal state (lost)");
   if (doubled > 0) reasons.push_back(std::to_string(doubled) + " side effects were applied more than once");
   if (!conserved) reasons.push_back("stock is not conserved at some (sku, location)");
+  // An exhausted event budget leaves the run unfinished: its figures cannot be trusted.
   if (budget_hit) reasons.push_back("the event budget (limits.max_events) ran out before the run finished");
-  if (!drained && !budget_hit) reasons.push_back("the drain hit its bound (drain.max) before every queue emptied");
-  const bool integrity_ok = lost == 0 && doubled == 0 && conserved;
+  Json warnings = Json::array();
+  if (!drained && !budget_hit) {
+    std::string busy;
+    for (const auto& b : host.busy()) busy += (busy.empty() ? "" : ", ") + b;
+    warnings.push_back("the drain hit its bound (drain.max) with work left in: " + busy);
+  }
+  const bool integrity_ok = lost == 0 && doubled == 0 && conserved && !budget_hit;
   result.exit_code = integrity_ok ? kExitOk : kExitIntegrity;
 
   const auto wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -530,7 +536,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     run["events_per_s"] = round6(static_cast<double>(host.events()) / std::max(wall, 1e-9));
   }
   report["run"] = run;
-  report["verdict"] = {{"integrity_ok", integrity_ok}, {"exit_code", result.exit_code}, {"reasons", reasons}};
+  report["verdict"] = {{"integrity_ok", integrity_ok}, {"exit_code", result.exit_code}, {"reasons", reasons}, {"warnings", warnings}};
   result.report = std::move(report);
   return result;
 }

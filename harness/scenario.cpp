@@ -463,7 +463,7 @@ void read_scenario(Node& root, Scenario& sc) {
   sc.drain_max = drain.duration("max", sim::hours(72), "Longest drain; the report says when it was hit (3PLs take up to 48h to ship).");
   drain.finish();
   Node limits = root.object("limits", "Bounds on the run.");
-  sc.max_events = static_cast<std::uint64_t>(limits.integer("max_events", 2'000'000'000, "Most events to simulate; the report says when it was hit.", 1, 1'000'000'000'000));
+  sc.max_events = static_cast<std::uint64_t>(limits.integer("max_events", 500'000'000, "Most events to simulate (about two minutes of work); the report says when it was hit.", 1, 1'000'000'000'000));
   limits.finish();
   Node rep = root.object("report", "What the report keeps.");
   sc.series_interval = rep.duration("series_interval", 0, "Interval of time series (0: one minute, widened to keep at most 720 points).");

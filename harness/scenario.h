@@ -108,7 +108,7 @@ struct Scenario {
   std::uint64_t seed = 1;
   sim::Tick duration = sim::hours(6);
   sim::Tick drain_max = sim::hours(72);
-  std::uint64_t max_events = 2'000'000'000;
+  std::uint64_t max_events = 500'000'000;
   sim::Tick series_interval = 0;  // 0: automatic
 
   std::size_t skus = 1000;

@@ -90,6 +90,10 @@ std::string text_summary(const Json& r) {
   if (run.contains("wall_s")) out += ", " + fmt("%.2f", num(run, "wall_s")) + " s wall, " + fmt("%.3g", num(run, "events_per_s")) + " events/s";
   out += "\n";
   const Json& v = r["verdict"];
+  if (v.contains("warnings") && !v["warnings"].empty()) {
+    out += "\nNOTE:\n";
+    for (const auto& w : v["warnings"]) out += "  - " + w.get<std::string>() + "\n";
+  }
   if (!v["reasons"].empty()) {
     out += "\nINTEGRITY FAILED:\n";
     for (const auto& reason : v["reasons"]) out += "  - " + reason.get<std::string>() + "\n";

@@ -1,0 +1,133 @@
+// Timeline events and design knobs change the numbers the way the domain says they should.
+#include <catch2/catch.hpp>
+
+#include "support.h"
+
+using estate::test::Json;
+using estate::test::run_doc;
+
+namespace {
+
+// Everything ships through the 3PL, so its files decide what the pipeline and the ERP learn.
+// The ERP has no quota here: a 945 lands thousands of shipment posts at once, and on a
+// 600/min quota the resulting 429 storm (itself worth knowing) would blur the batch's delay.
+Json only_3pl() {
+  return Json::parse(R"({
+    "duration": "3h",
+    "locations": {"tpl": {"kind": "3pl", "dock_to_ship": {"lognormal": {"median": "30m", "p99": "2h"}}}},
+    "erp": {"quota": {"rate": "0/s"}, "concurrency": 50},
+    "pipeline": {"stages": {"erp_sync": {"workers": 50}}}
+  })");
+}
+
+}  // namespace
+
+TEST_CASE("a late 3PL shipping advice delays ship_to_erp; a missing one loses orders") {
+  const auto base = run_doc(only_3pl(), 21).report;
+  CHECK(base["integrity"]["lost_orders"].get<int>() == 0);
+
+  Json late = only_3pl();
+  late["timeline"] = Json::parse(R"([{"at": "1h", "for": "1h", "late_batch": {"source": "tpl", "batch": "advice", "delay": "3h"}}])");
+  const auto l = run_doc(late, 21).report;
+  CHECK(l["integrity"]["lost_orders"].get<int>() == 0);
+  CHECK(l["latency"]["ship_to_erp"]["max_s"].get<double>() > 3 * 3600.0);
+  CHECK(base["latency"]["ship_to_erp"]["max_s"].get<double>() < 3600.0);
+
+  Json missing = only_3pl();
+  missing["timeline"] = Json::parse(R"([{"at": "1h", "for": "1h", "late_batch": {"source": "tpl", "batch": "advice", "missing": true}}])");
+  const auto m = run_doc(missing, 21);
+  CHECK(m.report["integrity"]["warehouse_events_lost"].get<int>() > 0);
+  CHECK(m.report["integrity"]["lost_orders"].get<int>() > 0);
+  CHECK(m.report["integrity"]["lost_orders_by_stage"]["shipment_not_in_erp"].get<int>() > 0);
+  CHECK(m.exit_code == estate::harness::kExitIntegrity);
+
+  // Shipping orders (940) that go missing are retried by the connector: nothing is lost.
+  Json orders = only_3pl();
+  orders["timeline"] = Json::parse(R"([{"at": "1h", "for": "30m", "late_batch": {"source": "tpl", "batch": "orders", "missing": true}}])");
+  const auto o = run_doc(orders, 21).report;
+  CHECK(o["integrity"]["lost_orders"].get<int>() == 0);
+  CHECK(o["retries"]["by_system"]["tpl"]["timeout"].get<int>() > 0);
+}
+
+TEST_CASE("without a reservation model the pipeline routes blindly and warehouses short-pick into oversell") {
+  // Thin stock and stale channel views: the channels accept more than there is.
+  Json doc = Json::parse(R"({
+    "duration": "4h",
+    "catalogue": {"skus": 200, "stock": {"cover": "2h"}},
+    "channels": {"storefront": {"feed": {"mode": "batch", "interval": "30m"}},
+                 "marketplace": {"feed": {"mode": "batch", "interval": "30m"}}}
+  })");
+  const auto with = run_doc(doc, 22).report;
+  doc["pipeline"]["reservation"]["enabled"] = false;
+  const auto without = run_doc(doc, 22).report;
+  CHECK(with["integrity"]["short_picks"].get<int>() == 0);
+  CHECK(without["integrity"]["short_picks"].get<int>() > 100);
+  CHECK(with["oversell"]["oversold_units"].get<int>() > 0);  // stale views oversell either way
+  CHECK(without["integrity"]["lost_orders"].get<int>() == 0);
+  CHECK(with["integrity"]["lost_orders"].get<int>() == 0);
+}
+
+TEST_CASE("a channel that is down takes no orders, and demand is the same when it comes back") {
+  Json doc = Json::parse(R"({"duration": "2h",
+    "timeline": [{"at": "30m", "for": "30m", "outage": {"system": "storefront", "mode": "down"}}]})");
+  const auto down = run_doc(doc, 23).report;
+  doc.erase("timeline");
+  const auto up = run_doc(doc, 23).report;
+  const int refused = down["oversell"]["refused_at_channel"]["channel_down"].get<int>();
+  CHECK(refused > 1000);  // 1.2/s for 30 min is about 2,160 customers
+  CHECK(up["oversell"]["refused_at_channel"]["channel_down"].get<int>() == 0);
+  // Common random numbers: the same customers arrived; those refused are the difference.
+  CHECK(up["oversell"]["accepted_orders"].get<int>() - down["oversell"]["accepted_orders"].get<int>() == refused);
+}
+
+TEST_CASE("an ERP blackhole makes callers time out and retry: idempotency keys keep the ERP from double-booking") {
+  Json doc = Json::parse(R"({"duration": "2h",
+    "pipeline": {"erp_retry": {"attempts": 8, "timeout": "20s"}},
+    "timeline": [{"at": "30m", "for": "10m", "outage": {"system": "erp", "mode": "blackhole"}}]})");
+  const auto keyed = run_doc(doc, 24);
+  CHECK(keyed.report["retries"]["by_system"]["erp"]["timeout"].get<int>() > 100);
+  CHECK(keyed.report["integrity"]["duplicate_effects"].get<int>() == 0);
+  CHECK(keyed.report["integrity"]["lost_orders"].get<int>() == 0);
+  CHECK(keyed.report["outages"][0]["recover_s"].get<double>() > 0);
+  doc["pipeline"]["idempotency"]["enabled"] = false;
+  const auto unkeyed = run_doc(doc, 24);
+  CHECK(unkeyed.report["integrity"]["duplicate_effects_by_kind"]["erp_order"].get<int>() > 100);
+  CHECK(unkeyed.exit_code == estate::harness::kExitIntegrity);
+}
+
+TEST_CASE("a throttled ERP answers 429 and the pipeline's retries absorb it") {
+  Json doc = Json::parse(R"({"duration": "2h", "pipeline": {"erp_retry": {"attempts": 10}}})");
+  const auto normal = run_doc(doc, 25).report;
+  doc["timeline"] = Json::parse(R"([{"at": "30m", "for": "30m", "throttle": {"quota": "60/min", "burst": 5}}])");
+  const auto throttled = run_doc(doc, 25).report;
+  CHECK(throttled["retries"]["erp_429"].get<int>() > 10 * (normal["retries"]["erp_429"].get<int>() + 1));
+  CHECK(throttled["latency"]["order_to_erp"]["p99_s"].get<double>() > 5 * normal["latency"]["order_to_erp"]["p99_s"].get<double>() / 10);
+  CHECK(throttled["integrity"]["lost_orders"].get<int>() == 0);
+}
+
+TEST_CASE("a run that hits its event budget or its drain bound says so, and fails integrity") {
+  Json doc = Json::parse(R"({"duration": "1h", "limits": {"max_events": 20000}})");
+  const auto budget = run_doc(doc, 26);
+  CHECK(budget.report["run"]["event_budget_hit"].get<bool>());
+  CHECK(budget.report["run"]["events"].get<int>() == 20000);
+  CHECK(budget.exit_code == estate::harness::kExitIntegrity);
+  CHECK_THAT(budget.report["verdict"]["reasons"].dump(), Catch::Contains("event budget"));
+
+  // Every order goes to a 3PL that takes hours: a 10-minute drain leaves them unshipped.
+  doc = Json::parse(R"({"duration": "1h", "drain": {"max": "10m"}, "locations": {"tpl": {"kind": "3pl"}}})");
+  const auto drain = run_doc(doc, 26);
+  CHECK(drain.report["run"]["drain_bound_hit"].get<bool>());
+  CHECK_FALSE(drain.report["run"]["drained"].get<bool>());
+  CHECK(drain.report["run"]["drain_s"].get<double>() == Approx(600.0));
+  CHECK_THAT(drain.report["run"]["busy_at_end"].dump(), Catch::Contains("tpl"));
+  CHECK_THAT(drain.report["verdict"]["warnings"].dump(), Catch::Contains("drain.max"));
+  CHECK(drain.report["integrity"]["lost_orders"].get<int>() > 0);
+  CHECK(drain.exit_code == estate::harness::kExitIntegrity);
+
+  // A drain bound hit with nothing lost is a warning, not a failure.
+  doc = Json::parse(R"({"duration": "1h", "drain": {"max": "10m"}, "locations": {"wh1": {"kind": "wms"}},
+                        "timeline": [{"at": "50m", "for": "1h", "outage": {"system": "wh1", "mode": "down"}}]})");
+  const auto warned = run_doc(doc, 26);
+  CHECK(warned.report["run"]["drain_bound_hit"].get<bool>());
+  CHECK_FALSE(warned.report["verdict"]["warnings"].empty());
+}
