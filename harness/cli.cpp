@@ -12,6 +12,7 @@
 
 #include "harness/run.h"
 #include "harness/scenario.h"
+#include "reports/html.h"
 #include "reports/summary.h"
 
 namespace estate::harness {
@@ -137,6 +138,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   progress.done();
 
   if (!write_file(dir / "report.json", result.report.dump(2) + "\n", err)) return kExitInput;
+  if (!write_file(dir / "report.html", reports::render_html(result.report), err)) return kExitInput;
   if (!quiet) {
     Json shown = result.report;
     shown["run"]["wall_s"] = result.wall_s;

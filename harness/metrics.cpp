@@ -93,6 +93,30 @@ void Metrics::record(Flow f, Tick now, Tick start) {
   s.current.record(latency);
 }
 
+namespace {
+// A histogram coarsened for plotting: [upper bound in seconds, count] with eight bins per
+// power of two (about 9% wide), empty bins left out.
+Json distribution(const sim::Histogram& h) {
+  Json out = Json::array();
+  std::uint64_t bin_upper = 0, count = 0;
+  auto flush = [&] {
+    if (count > 0) out.push_back({round6(sim::to_seconds(static_cast<Tick>(bin_upper))), count});
+    count = 0;
+  };
+  h.for_each_bucket([&](std::uint64_t low, std::uint64_t width, std::uint64_t n) {
+    const std::uint64_t high = low + width;
+    if (high > bin_upper) {
+      flush();
+      // The next bin edge at or above `high` on the grid 2^(k/8) (values below 8 ticks: exact).
+      bin_upper = high <= 8 ? high : static_cast<std::uint64_t>(std::ceil(std::exp2(std::ceil(std::log2(static_cast<double>(high)) * 8) / 8)));
+    }
+    count += n;
+  });
+  flush();
+  return out;
+}
+}  // namespace
+
 Json Metrics::latency_json(Tick) {
   Json out = Json::object();
   for (int f = 0; f < static_cast<int>(Flow::count); ++f) {
@@ -105,6 +129,7 @@ Json Metrics::latency_json(Tick) {
         {"p50_s", round6(sim::to_seconds(q[0]))}, {"p90_s", round6(sim::to_seconds(q[1]))},
         {"p95_s", round6(sim::to_seconds(q[2]))}, {"p99_s", round6(sim::to_seconds(q[3]))},
         {"p999_s", round6(sim::to_seconds(q[4]))}, {"max_s", round6(sim::to_seconds(s.all.max()))},
+        {"distribution", distribution(s.all)},
         {"series", s.points}};
   }
   return out;
@@ -290,8 +315,20 @@ void Metrics::view_snapshot(model::ChannelId ch, std::uint64_t version, Tick now
 
 // ----------------------------------------------------------------- pipeline, reliability
 
-void Metrics::request_retried(model::Address system, model::Failure f, Tick) {
+void Metrics::bump(std::vector<std::uint64_t>& series, Tick now) {
+  const auto bucket = static_cast<std::size_t>(now / setup_.series_interval);
+  if (series.size() <= bucket) series.resize(bucket + 1, 0);
+  ++series[bucket];
+}
+
+void Metrics::erp_throttled(Tick now) {
+  ++erp_throttled_;
+  bump(throttled_by_bucket_, now);
+}
+
+void Metrics::request_retried(model::Address system, model::Failure f, Tick now) {
   ++retries_[system][static_cast<std::size_t>(f)];
+  bump(retries_by_bucket_, now);
 }
 
 void Metrics::request_settled(model::Address system, Tick first_attempt, bool, Tick now) {
@@ -343,6 +380,8 @@ Metrics::Checkpoint Metrics::checkpoint(Tick now) const {
 
 void Metrics::reconciliation_checkpoint(Tick now) { checkpoints_.push_back(checkpoint(now)); }
 
+void Metrics::sample(Tick now) { samples_.push_back(checkpoint(now)); }
+
 Json Metrics::reconciliation_json() {
   const Checkpoint settled = checkpoint(0);
   double peak = 0, peak_mismatch = 0, peak_view = 0;
@@ -365,6 +404,12 @@ Json Metrics::reconciliation_json() {
       findings.push_back(std::to_string(unreported_units_) + " units of stock changed without being reported (drift)");
     if (findings.empty()) findings.push_back("the ERP differs from the warehouses after the drain: unreported stock changes, or messages still dead-lettered");
   }
+  Json sampled = Json::array();
+  for (const auto& c : samples_)
+    sampled.push_back({{"t_s", round6(c.t_s)},
+                       {"variance", round6(c.variance)},
+                       {"record_mismatch_rate", round6(c.mismatch)},
+                       {"channel_view_variance", round6(c.view_variance)}});
   return {{"peak_variance", round6(peak)},
           {"settled_variance", round6(settled.variance)},
           {"record_mismatch_rate", round6(settled.mismatch)},
@@ -375,7 +420,8 @@ Json Metrics::reconciliation_json() {
           {"corrections", corrections_},
           {"corrected_units", corrected_units_},
           {"findings", findings},
-          {"series", series}};
+          {"series", series},
+          {"sampled", sampled}};
 }
 
 // -------------------------------------------------------------------- oversell, integrity
@@ -542,7 +588,15 @@ Json Metrics::retries_json() const {
       out[setup_.system_names[a]][model::failure_name(static_cast<model::Failure>(f))] = retries_[a][f];
       total += retries_[a][f];
     }
-  return {{"total", total}, {"erp_429", erp_throttled_}, {"by_system", out}};
+  Json series = Json::array();
+  const std::size_t n = std::max(retries_by_bucket_.size(), throttled_by_bucket_.size());
+  for (std::size_t b = 0; b < n; ++b) {
+    const std::uint64_t r = b < retries_by_bucket_.size() ? retries_by_bucket_[b] : 0;
+    const std::uint64_t t = b < throttled_by_bucket_.size() ? throttled_by_bucket_[b] : 0;
+    if (r == 0 && t == 0) continue;
+    series.push_back({{"t_s", round6(sim::to_seconds(static_cast<Tick>(b) * setup_.series_interval))}, {"retries", r}, {"erp_429", t}});
+  }
+  return {{"total", total}, {"erp_429", erp_throttled_}, {"by_system", out}, {"series", series}};
 }
 
 Json Metrics::outages_json() const {

@@ -66,7 +66,7 @@ class Metrics final : public model::Observer {
   void erp_shipment_recorded(std::uint64_t, model::OrderId, model::LocId, model::LineMask, Tick, Tick) override;
   void erp_movement_recorded(std::uint64_t, Tick) override;
   void erp_inventory_set(model::LocId, model::SkuId, std::int64_t, std::int64_t, Tick) override;
-  void erp_throttled(Tick) override { ++erp_throttled_; }
+  void erp_throttled(Tick now) override;
   void release_received(model::OrderId, model::LocId, model::LineMask, Tick) override;
   void shipped(std::uint64_t, model::OrderId, model::LocId, model::LineMask, Tick) override;
   void short_picked(model::OrderId, model::LocId, model::LineMask, Tick) override { ++short_picks_; }
@@ -80,6 +80,10 @@ class Metrics final : public model::Observer {
   void dead_lettered(model::OrderId, model::Address, model::Failure, Tick) override;
   void redriven(model::OrderId, Tick) override;
   void reconciliation_checkpoint(Tick) override;
+
+  // A sample of reconciliation and channel-view variance for the time series (not a
+  // reconciliation run: nothing is corrected).
+  void sample(Tick now);
 
   // Builds the report sections after the run (end = the run's last simulated instant).
   Json latency_json(Tick end);
@@ -144,6 +148,9 @@ class Metrics final : public model::Observer {
   sim::FlatSet64 erp_shipments_, erp_movements_;
   std::vector<Checkpoint> checkpoints_;
   std::vector<std::int64_t> oversold_by_bucket_;
+  std::vector<std::uint64_t> retries_by_bucket_, throttled_by_bucket_;
+  std::vector<Checkpoint> samples_;
+  void bump(std::vector<std::uint64_t>& series, Tick now);
   std::uint64_t refused_no_stock_ = 0, refused_down_ = 0;
   std::vector<std::uint64_t> refused_by_channel_;
   std::uint64_t duplicates_[4] = {0, 0, 0, 0};  // erp_order, shipment, erp_shipment, stock_movement

@@ -126,6 +126,76 @@ Json station_json(const sim::Station& st, Tick end) {
           {"little", {{"L", round6(L)}, {"lambda_per_s", round6(lambda)}, {"W_s", round6(W)}, {"lambda_W", round6(lambda * W)}}}};
 }
 
+// The timeline as windows (instants have end_s == start_s), labelled for charts.
+Json timeline_json(const Scenario& sc) {
+  Json out = Json::array();
+  auto pct = [](double p) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g%%", p * 100);
+    return std::string(buf);
+  };
+  auto skus = [](const SkuSelector& sel) {
+    switch (sel.kind) {
+      case SkuSelector::Kind::all: return std::string("all SKUs");
+      case SkuSelector::Kind::top: return "top " + std::to_string(sel.top) + " SKUs";
+      case SkuSelector::Kind::ranks: return std::to_string(sel.ranks.size()) + " SKUs";
+    }
+    return std::string();
+  };
+  for (const auto& ev : sc.timeline) {
+    using K = TimelineEvent::Kind;
+    std::string kind, label;
+    switch (ev.kind) {
+      case K::promotion: {
+        kind = "promotion";
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%gx", ev.multiplier);
+        label = std::string("promotion ") + buf + " on " + skus(ev.skus);
+        if (!ev.channels.empty()) {
+          label += " (";
+          for (std::size_t i = 0; i < ev.channels.size(); ++i)
+            label += (i ? ", " : "") + sc.channels[static_cast<std::size_t>(ev.channels[i])].name;
+          label += ")";
+        }
+        break;
+      }
+      case K::outage:
+        kind = "outage";
+        label = system_name(sc, ev.system) + " " + model::outage_mode_name(ev.outage.mode);
+        break;
+      case K::duplicates:
+        kind = "duplicates";
+        label = system_name(sc, ev.source) + " duplicates " + pct(ev.rate);
+        break;
+      case K::reorder:
+        kind = "reorder";
+        label = system_name(sc, ev.source) + " reordered within " + format_duration(ev.window);
+        break;
+      case K::throttle:
+        kind = "throttle";
+        label = "ERP quota " + format_rate(ev.quota_per_s);
+        break;
+      case K::late_batch:
+        kind = "late_batch";
+        label = system_name(sc, ev.source) + (ev.missing ? " batches missing" : " batches late by " + format_duration(ev.late_by));
+        break;
+      case K::drift: kind = "drift"; label = "drift at " + sc.locations[static_cast<std::size_t>(ev.location)].name; break;
+      case K::replenishment: kind = "replenishment"; label = "receipt at " + sc.locations[static_cast<std::size_t>(ev.location)].name; break;
+      case K::returns: kind = "returns"; label = "returns at " + sc.locations[static_cast<std::size_t>(ev.location)].name; break;
+      case K::transfer:
+        kind = "transfer";
+        label = "transfer " + sc.locations[static_cast<std::size_t>(ev.location)].name + " to " +
+                sc.locations[static_cast<std::size_t>(ev.to_location)].name;
+        break;
+    }
+    out.push_back({{"kind", kind},
+                   {"label", label},
+                   {"start_s", round6(sim::to_seconds(ev.at))},
+                   {"end_s", round6(sim::to_seconds(ev.at + ev.span))}});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string scenario_hash(const Json& document) {
@@ -428,7 +498,46 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   bool final_recon = sc.pipeline.recon_mode != pipeline::ReconMode::correct;
   const Tick chunk = std::max<Tick>(sim::seconds(1), sc.duration / 200);
   const Tick drain_limit = sc.duration + sc.drain_max;
+  // Stations sampled every series interval, for the report's time series.
+  struct Sampled {
+    sim::Station* station;
+    std::uint64_t departures = 0;
+    Json points = Json::array();
+  };
+  std::vector<Sampled> sampled;
+  for (int st = 0; st < static_cast<int>(pipeline::StageId::count); ++st)
+    sampled.push_back({&pipe.station(static_cast<pipeline::StageId>(st))});
+  sampled.push_back({&erp.station()});
+  for (std::size_t l = 0; l < L; ++l) {
+    if (wms[l]) {
+      sampled.push_back({&wms[l]->pick_station()});
+      sampled.push_back({&wms[l]->pack_station()});
+    } else {
+      sampled.push_back({&tpl[l]->station()});
+    }
+  }
+  const Tick interval = ms.series_interval;
+  Tick next_sample = interval;
+  auto take_sample = [&](Tick t) {
+    metrics.sample(t);
+    for (auto& sm : sampled) {
+      const std::uint64_t dep = sm.station->stats().departures;
+      sm.points.push_back({{"t_s", round6(sim::to_seconds(t))},
+                           {"throughput_per_s", round6(static_cast<double>(dep - sm.departures) / sim::to_seconds(interval))},
+                           {"queue", sm.station->waiting()},
+                           {"peak_queue", sm.station->take_window_peak()},
+                           {"busy", sm.station->busy()}});
+      sm.departures = dep;
+    }
+  };
+
   for (;;) {
+    if (host.now() == next_sample) {
+      take_sample(next_sample);
+      // During the drain, samples thin out as it goes on (a 24h drain adds ~150 points).
+      const Tick into_drain = std::max<Tick>(0, next_sample - sc.duration);
+      next_sample += std::max(interval, into_drain / 20 / interval * interval);
+    }
     while (!actions.empty() && actions.top().at <= host.now()) {
       const Action next = actions.top();
       actions.pop();
@@ -452,6 +561,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     }
     Tick step = now < sc.duration ? std::min(sc.duration, now + chunk) : std::min(drain_limit, now + sim::seconds(1));
     if (!actions.empty()) step = std::min(step, actions.top().at);
+    step = std::min(step, next_sample);
     if (host.run_until(step - 1, sc.max_events) == SimHost::Stop::budget) {
       budget_hit = true;
       break;
@@ -481,26 +591,15 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   report["integrity"] = metrics.integrity_json();
   report["retries"] = metrics.retries_json();
   Json stages = Json::object();
-  for (int s = 0; s < static_cast<int>(pipeline::StageId::count); ++s) {
-    auto& st = pipe.station(static_cast<pipeline::StageId>(s));
-    st.advance(end);
-    stages[st.name()] = station_json(st, end);
-  }
-  erp.station().advance(end);
-  stages["erp"] = station_json(erp.station(), end);
-  for (std::size_t l = 0; l < L; ++l) {
-    if (wms[l]) {
-      wms[l]->pick_station().advance(end);
-      wms[l]->pack_station().advance(end);
-      stages[wms[l]->pick_station().name()] = station_json(wms[l]->pick_station(), end);
-      stages[wms[l]->pack_station().name()] = station_json(wms[l]->pack_station(), end);
-    } else {
-      tpl[l]->station().advance(end);
-      stages[tpl[l]->station().name()] = station_json(tpl[l]->station(), end);
-    }
+  for (auto& sm : sampled) {
+    sm.station->advance(end);
+    Json st = station_json(*sm.station, end);
+    st["series"] = std::move(sm.points);
+    stages[sm.station->name()] = std::move(st);
   }
   report["stages"] = stages;
   report["outages"] = metrics.outages_json();
+  report["timeline"] = timeline_json(sc);
 
   const std::uint64_t lost = metrics.lost_orders();
   const std::uint64_t doubled = metrics.duplicate_effects();

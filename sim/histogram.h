@@ -29,6 +29,13 @@ class Histogram {
   // Several percentiles in one pass over the buckets; qs ascending.
   void percentiles(std::span<const double> qs, std::span<std::int64_t> out) const;
 
+  // Calls f(low, width, count) for every non-empty bucket, in ascending order.
+  template <class F>
+  void for_each_bucket(F&& f) const {
+    for (std::size_t i = 0; i < counts_.size(); ++i)
+      if (counts_[i]) f(bucket_low(i), bucket_width(i), counts_[i]);
+  }
+
   static std::size_t index_of(std::uint64_t value);
   static std::uint64_t bucket_low(std::size_t index);
   static std::uint64_t bucket_width(std::size_t index);

@@ -30,6 +30,7 @@ Station::Admit Station::arrive(Tick now, std::uint32_t job, bool force) {
   queue_.push_back({job, now});
   ++stats_.arrivals;
   if (queue_.size() > stats_.peak_waiting) stats_.peak_waiting = queue_.size();
+  if (queue_.size() > window_peak_) window_peak_ = queue_.size();
   return Admit::queued;
 }
 

@@ -59,9 +59,14 @@ class Station {
   std::uint64_t capacity() const { return capacity_; }
   std::uint32_t busy() const { return busy_; }
   std::size_t waiting() const { return queue_.size(); }
+  // The longest waiting line since the last call (for per-interval series).
+  std::uint64_t take_window_peak() {
+    const std::uint64_t peak = window_peak_;
+    window_peak_ = queue_.size();
+    return peak;
+  }
   bool idle() const { return busy_ == 0 && queue_.empty(); }
   const StationStats& stats() const { return stats_; }
-  Tick observed_since() const { return first_; }
   Tick observed_until() const { return last_; }
 
  private:
@@ -76,8 +81,8 @@ class Station {
   std::uint32_t busy_ = 0;
   Ring<Waiting> queue_;
   StationStats stats_;
-  Tick first_ = 0;
   Tick last_ = 0;
+  std::uint64_t window_peak_ = 0;
 };
 
 }  // namespace estate::sim
