@@ -4,6 +4,7 @@
 // series, measured from the scheduled start, so no coordinated omission), oversell,
 // reconciliation variance, and integrity (lost orders, duplicate effects, conservation).
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,11 +21,12 @@ enum class Flow : std::uint8_t {
 };
 const char* flow_name(Flow f);
 
-// Read access to the systems' state, for checkpoints (truth versus the ERP and the channels).
+// Read access to the systems' state, for checkpoints (truth versus the ERP and the channels),
+// a row at a time: one entry per sku.
 struct Probe {
-  std::function<std::int64_t(model::LocId, model::SkuId)> truth;  // physical on-hand
-  std::function<std::int64_t(model::LocId, model::SkuId)> erp;    // the ERP's on-hand
-  std::function<std::int32_t(model::ChannelId, model::SkuId)> view;
+  std::function<std::span<const std::int64_t>(model::LocId)> truth;  // physical on-hand at a location
+  std::function<std::span<const std::int64_t>(model::LocId)> erp;    // the ERP's on-hand for it
+  std::function<std::span<const std::int32_t>(model::ChannelId)> view;
 };
 
 struct MetricsSetup {
@@ -37,6 +39,7 @@ struct MetricsSetup {
   std::vector<std::string> system_names;               // by Address
   std::vector<std::int64_t> initial_on_hand;           // [loc * skus + sku]
   std::int64_t safety_stock = 0;
+  std::int64_t safety_buffer = 0;  // the pipeline holds these back from every published figure
   sim::Tick series_interval = sim::minutes(1);
 };
 
@@ -93,6 +96,8 @@ class Metrics final : public model::Observer {
   Json retries_json() const;
   Json outages_json() const;
   std::uint64_t lost_orders() const;
+  // Orders with lines the warehouse shipped and the ERP never recorded.
+  std::uint64_t shipments_not_in_erp() const;
   std::uint64_t duplicate_effects() const;
   bool conservation_ok() const;
   std::uint64_t accepted_orders() const { return tracks_.size(); }

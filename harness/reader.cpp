@@ -618,7 +618,22 @@ Json schema_definitions() {
                {"oneOf", Json::array({{{"const", "all"}},
                                       one("top", {{"type", "integer"}, {"minimum", 1}}),
                                       one("ranks", {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", 1}}}, {"minItems", 1}})})}};
-  return {{"duration", duration}, {"rate", rate}, {"probability", probability},
+  const std::string limit_pattern = R"(^\s*(<=|>=|==|!=|<|>)\s*(true|false|-?[0-9]+(\.[0-9]+)?\s*%?|([0-9]+(\.[0-9]+)?\s*(us|ms|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*)+)\s*$)";
+  const Json limit = {{"type", "string"}, {"pattern", limit_pattern},
+                      {"description", "An operator and a value: \"< 30s\", \"<= 0.5%\", \"== 0\", \">= 0.99\", \"== true\"."}};
+  Json thresholds = {
+      {"type", "object"},
+      {"description", "Limits on report.json metrics, by dotted path (a trailing _s may be left out): {\"latency.order_to_erp.p99\": \"< 30s\", \"oversell.rate\": \"< 0.5%\"}."},
+      {"additionalProperties",
+       {{"oneOf", Json::array({limit,
+                               {{"type", "object"},
+                                {"properties", {{"limit", limit},
+                                                {"max_regression", {{"description", "Regression budget against a baseline for this metric (overrides --max-regression)."},
+                                                                    {"oneOf", Json::array({{{"type", "number"}, {"minimum", 0}},
+                                                                                           {{"type", "string"}, {"pattern", R"(^\s*[0-9]+(\.[0-9]+)?\s*%$)"}}})}}}}},
+                                {"required", {"limit"}},
+                                {"additionalProperties", false}}})}}}};
+  return {{"duration", duration}, {"rate", rate}, {"probability", probability}, {"thresholds", thresholds},
           {"duration_distribution", duration_dist}, {"count_distribution", count_dist}, {"sku_selector", skus}};
 }
 

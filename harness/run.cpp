@@ -198,6 +198,18 @@ Json timeline_json(const Scenario& sc) {
 
 }  // namespace
 
+Json report_shape(const Scenario& scenario) {
+  Scenario empty = scenario;
+  empty.max_events = 0;
+  empty.thresholds.clear();
+  return run_scenario(empty, {}).report;
+}
+
+void check_thresholds(Scenario& scenario) {
+  if (scenario.thresholds.empty()) return;
+  resolve_thresholds(scenario.thresholds, report_shape(scenario), scenario.file);
+}
+
 std::string scenario_hash(const Json& document) {
   const std::string text = document.dump();
   std::uint64_t h = sim::hash_name(text);
@@ -246,6 +258,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   ms.system_names = system_names;
   ms.initial_on_hand = initial;
   ms.safety_stock = sc.safety_stock;
+  ms.safety_buffer = sc.pipeline.safety_buffer;
   ms.series_interval = series_interval(sc);
   Metrics metrics(ms, book);
 
@@ -352,11 +365,11 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     host.link(pipe_addr, ch_addr(c), simple(spec.latency_s));
   }
 
-  metrics.set_probe({[&](model::LocId l, model::SkuId s) {
-                       return wms[l] ? wms[l]->stock().on_hand(s) : tpl[l]->stock().on_hand(s);
+  metrics.set_probe({[&](model::LocId l) -> std::span<const std::int64_t> {
+                       return wms[l] ? wms[l]->stock().on_hand_all() : tpl[l]->stock().on_hand_all();
                      },
-                     [&](model::LocId l, model::SkuId s) { return erp.on_hand(l, s); },
-                     [&](model::ChannelId c, model::SkuId s) { return channels[c]->view(s); }});
+                     [&](model::LocId l) { return erp.on_hand_row(l); },
+                     [&](model::ChannelId c) -> std::span<const std::int32_t> { return channels[c]->views(); }});
 
   // --- the timeline
   std::priority_queue<Action, std::vector<Action>, Later> actions;
@@ -584,6 +597,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
                         {"duration_s", round6(sim::to_seconds(sc.duration))},
                         {"drain_max_s", round6(sim::to_seconds(sc.drain_max))},
                         {"hash", scenario_hash(sc.document)},
+                        {"file_hash", sc.file_hash},
                         {"estate_version", ESTATE_VERSION}};
   report["latency"] = metrics.latency_json(end);
   report["oversell"] = metrics.oversell_json(end);
@@ -635,7 +649,20 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     run["events_per_s"] = round6(static_cast<double>(host.events()) / std::max(wall, 1e-9));
   }
   report["run"] = run;
-  report["verdict"] = {{"integrity_ok", integrity_ok}, {"exit_code", result.exit_code}, {"reasons", reasons}, {"warnings", warnings}};
+  // Thresholds (and baseline regressions) decide the gate; integrity failures outrank them.
+  std::uint64_t failed = 0;
+  if (!sc.thresholds.empty()) {
+    report["thresholds"] = evaluate_thresholds(sc.thresholds, report, options.baseline_metrics, options.max_regression);
+    for (const auto& t : report["thresholds"])
+      if (t["verdict"] == "fail") ++failed;
+  }
+  if (failed > 0 && result.exit_code == kExitOk) result.exit_code = kExitGate;
+  report["verdict"] = {{"integrity_ok", integrity_ok},
+                       {"thresholds", sc.thresholds.size()},
+                       {"thresholds_failed", failed},
+                       {"exit_code", result.exit_code},
+                       {"reasons", reasons},
+                       {"warnings", warnings}};
   result.report = std::move(report);
   return result;
 }

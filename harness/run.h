@@ -18,6 +18,9 @@ inline constexpr int kExitIntegrity = 3;
 
 struct RunOptions {
   std::optional<std::uint64_t> seed;
+  // Baseline values by report pointer (harness/baseline.h), for regression checks.
+  const Json* baseline_metrics = nullptr;
+  double max_regression = 0.10;
   bool timing = false;  // put wall-clock figures into the report (it is then not reproducible)
   std::function<void(double)> progress;  // fraction of the scenario's duration simulated
 };
@@ -30,6 +33,12 @@ struct RunResult {
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// The report of this estate with nothing simulated: every section and key a real run has,
+// so thresholds can be checked before a run starts.
+Json report_shape(const Scenario& scenario);
+// Resolves the scenario's thresholds against its report shape (InputError if a metric is missing).
+void check_thresholds(Scenario& scenario);
 
 // FNV-1a of the effective scenario document, as hex: names the exact input of a report.
 std::string scenario_hash(const Json& document);

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "harness/units.h"
 #include "pipeline/pipeline.h"
+#include "sim/rng.h"
 
 namespace estate::harness {
 using sim::Tick;
@@ -306,6 +308,9 @@ void read_pipeline(Node& root, Scenario& sc, const Names& names) {
   Node dlq = n.object("dlq", "Dead-letter queue.");
   p.redrive_interval = dlq.duration("redrive", sim::minutes(15), "Dead letters are redriven this often.", 1);
   p.max_redrives = static_cast<int>(dlq.integer("max_redrives", 16, "After this many redrives a message stays dead.", 0, 200));
+  const double redrive_rate = dlq.rate("redrive_rate", 20.0, "How fast dead letters go back (a redrive velocity), so a big DLQ does not hit the recovering system all at once.");
+  if (!n.schema_mode() && redrive_rate <= 0) n.fail("dlq/redrive_rate", "expected a rate above 0");
+  p.redrive_spacing = redrive_rate > 0 ? std::max<Tick>(1, sim::from_seconds(1.0 / redrive_rate)) : 1;
   dlq.finish();
   Node feed = n.object("feed", "Availability publishing.");
   p.safety_buffer = feed.integer("safety_buffer", 0, "Units held back from every published figure.", 0, 1'000'000'000);
@@ -453,6 +458,34 @@ void read_timeline(Node& root, Scenario& sc, const Names& names) {
   });
 }
 
+// Two windows of the same kind on the same target cannot overlap: the end of the first
+// would undo the second.
+void check_overlaps(const Node& root, const Scenario& sc) {
+  using K = TimelineEvent::Kind;
+  auto target = [](const TimelineEvent& e) -> std::string {
+    switch (e.kind) {
+      case K::outage: return "outage:" + std::to_string(static_cast<int>(e.system.kind)) + ":" + std::to_string(e.system.index);
+      case K::throttle: return "throttle";
+      case K::duplicates: case K::reorder: case K::late_batch:
+        return std::to_string(static_cast<int>(e.kind)) + ":" + std::to_string(static_cast<int>(e.source.kind)) + ":" +
+               std::to_string(e.source.index) + (e.kind == K::late_batch ? ":" + std::to_string(static_cast<int>(e.batch)) : "");
+      default: return "";
+    }
+  };
+  for (std::size_t i = 0; i < sc.timeline.size(); ++i) {
+    const std::string ti = target(sc.timeline[i]);
+    if (ti.empty()) continue;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (target(sc.timeline[j]) != ti) continue;
+      const auto& a = sc.timeline[j];
+      const auto& b = sc.timeline[i];
+      if (b.at < a.at + a.span && a.at < b.at + b.span)
+        root.fail(b.path.substr(1), "expected a window that does not overlap the one at " + a.path +
+                                         " (same kind, same system); merge them or make them follow each other");
+    }
+  }
+}
+
 void read_scenario(Node& root, Scenario& sc) {
   root.text("$schema", "", "The schema this file follows (for editors).");
   sc.name = root.text("name", sc.name, "Short name of the scenario (default: the file name).");
@@ -475,7 +508,15 @@ void read_scenario(Node& root, Scenario& sc) {
   read_erp(root, sc);
   read_pipeline(root, sc, names);
   read_timeline(root, sc, names);
+  sc.thresholds = read_thresholds(root);
   root.finish();
+  if (!root.schema_mode()) check_overlaps(root, sc);
+}
+
+std::string sim_hash_hex(const Json& doc) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(sim::hash_name(doc.dump())));
+  return buf;
 }
 
 std::string strip_extension(const std::string& file) {
@@ -525,6 +566,7 @@ Scenario parse_scenario(const Json& doc, const Origin& origin) {
   Node root = Node::read(origin, doc);
   read_scenario(root, sc);
   sc.document = doc;
+  sc.file_hash = sim_hash_hex(doc);
   return sc;
 }
 
@@ -598,8 +640,11 @@ Scenario load_scenario(const std::string& file, const std::vector<std::string>& 
                                    (colon == std::string::npos ? what : what.substr(colon)) + ")");
   }
   Origin origin{file, {}};
+  const std::string file_hash = sim_hash_hex(doc);
   for (const auto& s : sets) origin.overrides.emplace_back(apply_override(doc, s, file), s);
-  return parse_scenario(doc, origin);
+  Scenario sc = parse_scenario(doc, origin);
+  sc.file_hash = file_hash;
+  return sc;
 }
 
 Json scenario_schema() {

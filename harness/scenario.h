@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/reader.h"
+#include "harness/thresholds.h"
 #include "mocks/channel.h"
 #include "mocks/erp.h"
 #include "mocks/tpl.h"
@@ -123,8 +124,10 @@ struct Scenario {
   sim::Distribution erp_latency_s;
   pipeline::PipelineConfig pipeline;
   std::vector<TimelineEvent> timeline;
+  std::vector<Threshold> thresholds;
 
-  Json document;  // the effective document, after --set overrides
+  Json document;            // the effective document, after --set overrides
+  std::string file_hash;    // of the document as the file has it, before overrides
 };
 
 // Reads a scenario file (JSON with comments), applies --set overrides ("a.b.c=value") and

@@ -43,6 +43,7 @@ void SimHost::start() {
 
 void SimHost::send(model::Address to, const model::Msg& msg) {
   ESTATE_ASSERT(to < components_.size(), "sim host: send to an unknown address");
+  ESTATE_ASSERT(msg.kind != model::Kind::timer, "sim host: a timer sent as a message (use set_timer)");
   model::Msg m = msg;
   m.from = current_;
   m.to = to;

@@ -25,6 +25,7 @@ Channel::Channel(ChannelConfig config, model::OrderBook& book, model::Observer& 
   for (const auto& g : config_.groups) group_tables_.emplace_back(g.weights);
   catalogue_table_ = sim::AliasTable(config_.catalogue_weights);
   view_ = config_.initial_view;
+  view_seq_.assign(view_.size(), 0);
   ESTATE_ASSERT(view_.size() == config_.catalogue_weights.size(), "channel: view size");
 }
 
@@ -90,8 +91,11 @@ void Channel::handle(model::Context& ctx, const Msg& msg) {
     case Kind::line_cancelled:
       observer_.lines_cancelled(msg.order, msg.mask, ctx.now());
       return;
+    // Feed messages can overtake one another on the way; a figure older than the one the
+    // channel already shows is dropped, as a real channel API does with a sequence number.
     case Kind::availability:
-      if (down_) return;
+      if (down_ || msg.ref < view_seq_[msg.sku]) return;
+      view_seq_[msg.sku] = msg.ref;
       view_[msg.sku] = static_cast<std::int32_t>(msg.value);
       observer_.view_updated(config_.id, msg.sku, msg.id, ctx.now());
       return;
@@ -99,7 +103,11 @@ void Channel::handle(model::Context& ctx, const Msg& msg) {
       if (down_) return;
       const model::Doc& doc = ctx.doc(msg.doc);
       ESTATE_ASSERT(doc.size() == view_.size(), "channel: snapshot size");
-      for (std::size_t i = 0; i < doc.size(); ++i) view_[i] = static_cast<std::int32_t>(doc[i]);
+      for (std::size_t i = 0; i < doc.size(); ++i) {
+        if (msg.ref < view_seq_[i]) continue;
+        view_seq_[i] = msg.ref;
+        view_[i] = static_cast<std::int32_t>(doc[i]);
+      }
       observer_.view_snapshot(config_.id, msg.id, ctx.now());
       return;
     }

@@ -87,6 +87,7 @@ class Channel final : public model::Component {
   std::vector<sim::AliasTable> group_tables_;
   sim::AliasTable catalogue_table_;
   std::vector<std::int32_t> view_;
+  std::vector<std::uint64_t> view_seq_;  // publish sequence of each sku's figure: older ones are stale
   std::vector<Delivery> deliveries_;
   std::vector<std::uint32_t> free_deliveries_;
   std::size_t pending_deliveries_ = 0;

@@ -17,6 +17,7 @@ Erp::Erp(ErpConfig config, const model::OrderBook& book, model::Observer& observ
       book_(book),
       observer_(observer),
       station_("erp", config_.concurrency, config_.queue),
+      quota_on_(config_.quota_per_s > 0),
       quota_per_s_(config_.quota_per_s),
       burst_(config_.burst),
       tokens_(config_.burst) {
@@ -26,13 +27,25 @@ Erp::Erp(ErpConfig config, const model::OrderBook& book, model::Observer& observ
 }
 
 void Erp::set_quota(double per_s, double burst) {
+  quota_on_ = true;
   quota_per_s_ = per_s;
   burst_ = burst;
   tokens_ = std::min(tokens_, burst_);
 }
 
+void Erp::restore_quota() {
+  quota_on_ = config_.quota_per_s > 0;
+  quota_per_s_ = config_.quota_per_s;
+  burst_ = config_.burst;
+  tokens_ = std::min(tokens_, burst_);
+}
+
 bool Erp::take_token(Tick now, Tick& retry_after) {
-  if (quota_per_s_ <= 0) return true;
+  if (!quota_on_) return true;
+  if (quota_per_s_ <= 0) {  // throttled to nothing
+    retry_after = sim::seconds(1);
+    return false;
+  }
   tokens_ = std::min(burst_, tokens_ + quota_per_s_ * sim::to_seconds(now - refilled_at_));
   refilled_at_ = now;
   if (tokens_ >= 1.0) {

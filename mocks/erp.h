@@ -4,6 +4,8 @@
 // waiting line, both answered with 429 and Retry-After when exceeded; each request then takes
 // a service time drawn from a distribution. Keys it has seen make a repeated request a no-op
 // (idempotency), so a pipeline that sends keys cannot double-book; one that does not, can.
+#include <span>
+
 #include "sim/flat_set.h"
 #include <vector>
 
@@ -40,10 +42,14 @@ class Erp final : public model::Component {
 
   // Control plane (timeline).
   void set_outage(const Outage& outage) { outage_ = outage; }
+  // A throttle: the quota drops to per_s (0: nothing gets through) for a while.
   void set_quota(double per_s, double burst);
-  void restore_quota() { set_quota(config_.quota_per_s, config_.burst); }
+  void restore_quota();
 
   std::int64_t on_hand(model::LocId loc, model::SkuId sku) const { return on_hand_[index(loc, sku)]; }
+  std::span<const std::int64_t> on_hand_row(model::LocId loc) const {
+    return {on_hand_.data() + loc * config_.skus, config_.skus};
+  }
   std::uint64_t applied(model::LocId loc, model::SkuId sku) const { return applied_[index(loc, sku)]; }
   const sim::Station& station() const { return station_; }
   sim::Station& station() { return station_; }
@@ -68,6 +74,7 @@ class Erp final : public model::Component {
   model::Observer& observer_;
   sim::Station station_;
   Outage outage_;
+  bool quota_on_;  // the configured quota, or a throttle, is in force
   double quota_per_s_;
   double burst_;
   double tokens_;

@@ -217,12 +217,14 @@ std::int64_t Tpl::move_stock(model::Context& ctx, model::SkuId sku, std::int64_t
 void Tpl::set_outage(model::Context& ctx, const Outage& outage) {
   const bool was_offline = offline();
   outage_ = outage;
-  if (!was_offline || offline() || advice_.empty()) return;
-  if (config_.on_recovery == RecoveryMode::lose) {
-    observer_.warehouse_events_lost(config_.loc, advice_.size() / AdviceRecord::kSize, ctx.now());
-    advice_.clear();
+  if (!was_offline && offline()) advice_at_outage_ = advice_.size();
+  if (!was_offline || offline()) return;
+  // On recovery, "lose" loses what was recorded while offline; replay sends it with the
+  // next 945.
+  if (config_.on_recovery == RecoveryMode::lose && advice_.size() > advice_at_outage_) {
+    observer_.warehouse_events_lost(config_.loc, (advice_.size() - advice_at_outage_) / AdviceRecord::kSize, ctx.now());
+    advice_.resize(advice_at_outage_);
   }
-  // replay: the accumulated advice goes out with the next 945
 }
 
 }  // namespace estate::mocks

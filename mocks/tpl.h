@@ -90,6 +90,7 @@ class Tpl final : public model::Component {
   std::size_t open_ = 0;
   sim::FlatSet64 keys_;
   model::Doc advice_;  // records waiting for the next 945
+  std::size_t advice_at_outage_ = 0;  // advice_ size when the 3PL went offline
   struct Held {
     model::WarehouseBatch kind;
     model::Doc doc;

@@ -42,6 +42,7 @@ class PhysicalStock {
   explicit PhysicalStock(std::vector<std::int64_t> initial)
       : on_hand_(std::move(initial)), held_(on_hand_.size(), 0), reported_(on_hand_.size(), 0) {}
   std::int64_t on_hand(model::SkuId s) const { return on_hand_[s]; }
+  const std::vector<std::int64_t>& on_hand_all() const { return on_hand_; }
   std::int64_t free(model::SkuId s) const { return on_hand_[s] - held_[s]; }
   std::uint64_t reported(model::SkuId s) const { return reported_[s]; }
   std::size_t skus() const { return on_hand_.size(); }

@@ -17,8 +17,8 @@ enum class Kind : std::uint8_t {
   delivery_response,     // id = delivery id, status (202 accepted, 503 refused)
   order_ack,             // order, mask = lines accepted (the others are oversold)
   line_cancelled,        // order, mask = lines cancelled later for lack of stock
-  availability,          // sku, value = units the channel may sell, id = ledger version, t0 = computed at
-  availability_snapshot, // doc = units per sku, id = ledger version, t0 = computed at
+  availability,          // sku, value = units the channel may sell, id = ledger version, ref = publish sequence, t0 = computed at
+  availability_snapshot, // doc = units per sku, id = ledger version, ref = publish sequence, t0 = computed at
   // pipeline <-> ERP
   erp_request,           // op = ErpOp; id = request id; key = idempotency key (0: none); see ErpOp
   erp_response,          // id = request id, status, value = retry-after ticks on 429, doc for queries

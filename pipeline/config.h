@@ -69,6 +69,7 @@ struct PipelineConfig {
   RetryPolicy warehouse_retry;
   sim::Tick redrive_interval = sim::minutes(15);
   int max_redrives = 16;
+  sim::Tick redrive_spacing = sim::millis(50);  // dead letters go back at most this often (20/s)
 
   std::int64_t safety_stock = 0;   // units per sku per location, never offered to channels
   std::int64_t safety_buffer = 0;  // further units held back from every published figure

@@ -51,6 +51,17 @@ Pipeline::Pipeline(PipelineConfig config, const model::OrderBook& book, model::O
   event_seen_.resize(config_.locations.size());
   recon_.resize(config_.locations.size());
   feed_pending_.assign(config_.skus, 0);
+  snapshot_seq_.assign(config_.channels.size(), 0);
+  // The priority rule walks locations in the configured order, restricted to each channel's.
+  route_.resize(config_.channels.size());
+  std::vector<model::LocId> order = config_.priority;
+  for (std::size_t l = 0; l < config_.locations.size(); ++l)
+    if (std::find(order.begin(), order.end(), l) == order.end()) order.push_back(static_cast<model::LocId>(l));
+  for (std::size_t c = 0; c < config_.channels.size(); ++c) {
+    const auto& sf = config_.channels[c].sells_from;
+    for (model::LocId l : order)
+      if (std::find(sf.begin(), sf.end(), l) != sf.end()) route_[c].push_back(l);
+  }
   for (std::size_t c = 0; c < config_.channels.size(); ++c)
     if (config_.channels[c].mode == FeedMode::event) event_fed_.push_back(static_cast<model::ChannelId>(c));
 }
@@ -74,6 +85,9 @@ bool Pipeline::quiescent() const {
     if (!outbox.empty()) return false;
   for (std::uint32_t j : dlq_)
     if (jobs_[j].redrives < config_.max_redrives) return false;
+  // A batch-fed channel must have been sent a snapshot of the final state.
+  for (std::size_t c = 0; c < config_.channels.size(); ++c)
+    if (config_.channels[c].mode == FeedMode::batch && snapshot_seq_[c] != ledger_seq_) return false;
   return true;
 }
 
@@ -338,6 +352,9 @@ void Pipeline::redrive(model::Context& ctx) {
   std::vector<std::uint32_t> again;
   for (std::uint32_t j : dlq_) (jobs_[j].redrives < config_.max_redrives ? again : keep).push_back(j);
   dlq_ = std::move(keep);
+  // Paced, like a redrive velocity: a DLQ of thousands sent back at once would hit the
+  // system that refused them with the same burst.
+  Tick delay = 0;
   for (std::uint32_t j : again) {
     Job& job = jobs_[j];
     ++job.redrives;
@@ -348,7 +365,9 @@ void Pipeline::redrive(model::Context& ctx) {
     } else {
       observer_.redriven(job.order, ctx.now());
     }
-    enqueue(ctx, j);
+    ++waiting_retry_;
+    ctx.set_timer(delay, model::make_timer(retry_due, j));
+    delay += config_.redrive_spacing;
   }
 }
 
@@ -469,7 +488,7 @@ int Pipeline::choose_location(const Instance& inst, int line, model::SkuId sku, 
   int best = -1;
   std::int64_t best_available = -1;
   int blind = -1;
-  for (model::LocId loc : config_.channels[inst.channel].sells_from) {
+  for (model::LocId loc : route_[inst.channel]) {
     if (model::has_bit(tried, loc)) continue;
     if (blind < 0) blind = loc;
     const std::int64_t available = on_hand_[ix(loc, sku)] - (config_.reservation ? reserved_[ix(loc, sku)] : 0);
@@ -586,23 +605,28 @@ void Pipeline::queue_erp(model::Context& ctx, ErpOp op, const Job& from) {
   enqueue(ctx, j);
 }
 
+bool Pipeline::seen_event(Tick now, const Msg& msg) {
+  if (!config_.idempotency) return false;
+  Tick* first = nullptr;
+  if (static_cast<model::WarehouseEvent>(msg.op) == model::WarehouseEvent::short_pick) {
+    first = &short_seen_.try_emplace(key_for(static_cast<std::uint64_t>(msg.order) << 16 | msg.loc, msg.mask), kUnset).first->second;
+  } else {
+    const std::size_t source = msg.ref == 0 ? event_seen_.size() : model::id_location(msg.ref);
+    if (source >= event_seen_.size()) return false;  // not an id a warehouse of ours issued
+    auto& seen = event_seen_[source];
+    const auto seq = static_cast<std::size_t>(model::id_sequence(msg.ref));
+    if (seen.size() <= seq) seen.resize(std::max(seq + 1, seen.size() * 2), kUnset);
+    first = &seen[seq];
+  }
+  if (*first != kUnset && now - *first < config_.idempotency_window) return true;
+  *first = now;  // a key forgotten after the window is new again
+  return false;
+}
+
 void Pipeline::on_warehouse_event(model::Context& ctx, const Msg& msg) {
-  const Tick now = ctx.now();
-  const auto event = static_cast<model::WarehouseEvent>(msg.op);
-  if (config_.idempotency) {
-    if (event == model::WarehouseEvent::short_pick) {
-      const std::uint64_t key = key_for(static_cast<std::uint64_t>(msg.order) << 16 | msg.loc, msg.mask);
-      auto [it, fresh] = short_seen_.try_emplace(key, now);
-      if (!fresh && now - it->second < config_.idempotency_window) return observer_.duplicate_dropped(now);
-      it->second = now;
-    } else {
-      auto& seen = event_seen_[model::id_location(msg.ref)];
-      const auto seq = static_cast<std::size_t>(model::id_sequence(msg.ref));
-      if (seen.size() <= seq) seen.resize(std::max(seq + 1, seen.size() * 2), kUnset);
-      if (seen[seq] != kUnset && now - seen[seq] < config_.idempotency_window)
-        return observer_.duplicate_dropped(now);
-      seen[seq] = now;
-    }
+  if (seen_event(ctx.now(), msg)) {
+    observer_.duplicate_dropped(ctx.now());
+    return;
   }
   const std::uint32_t j = new_job(JobType::event);
   Job& job = jobs_[j];
@@ -741,6 +765,7 @@ std::int64_t Pipeline::available_to_sell(model::ChannelId ch, model::SkuId sku) 
 }
 
 void Pipeline::changed(model::Context& ctx, model::LocId loc, model::SkuId sku, Tick happened_at) {
+  ++ledger_seq_;
   if (loc != kNoLoc) observer_.inventory_applied(loc, sku, happened_at, ++version_, ctx.now());
   // One publish job per sku serves every event-fed channel; changes that arrive while it
   // waits are coalesced into it.
@@ -754,6 +779,7 @@ void Pipeline::changed(model::Context& ctx, model::LocId loc, model::SkuId sku, 
 void Pipeline::publish(model::Context& ctx, const Job& job) {
   Msg m;
   m.id = version_;
+  m.ref = ++publish_seq_;
   m.t0 = ctx.now();
   if (job.type == JobType::feed_sku) {
     feed_pending_[job.sku] = 0;
@@ -765,6 +791,7 @@ void Pipeline::publish(model::Context& ctx, const Job& job) {
     }
     return;
   } else {
+    snapshot_seq_[job.channel] = ledger_seq_;
     model::Doc doc(config_.skus);
     for (std::size_t s = 0; s < config_.skus; ++s) doc[s] = available_to_sell(job.channel, static_cast<model::SkuId>(s));
     m.kind = Kind::availability_snapshot;

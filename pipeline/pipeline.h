@@ -123,6 +123,8 @@ class Pipeline final : public model::Component {
   void queue_release(model::Context& ctx, std::uint32_t inst, model::LocId loc, model::LineMask mask);
   void queue_erp(model::Context& ctx, model::ErpOp op, const Job& from);
   void flush_tpl(model::Context& ctx, model::LocId loc);
+  // True for an event already processed within the idempotency window (and records it).
+  bool seen_event(sim::Tick now, const model::Msg& msg);
   void on_warehouse_event(model::Context& ctx, const model::Msg& msg);
   void on_warehouse_batch(model::Context& ctx, const model::Msg& msg);
   void apply_event(model::Context& ctx, const Job& job);
@@ -174,6 +176,10 @@ class Pipeline final : public model::Component {
   std::uint64_t version_ = 0;
   std::vector<std::uint8_t> feed_pending_;  // by sku: a publish to the event-fed channels is queued
   std::vector<model::ChannelId> event_fed_;  // channels whose feed is per change
+  std::vector<std::vector<model::LocId>> route_;  // per channel: its locations in routing priority order
+  std::uint64_t publish_seq_ = 0;  // orders availability messages, so channels can drop stale ones
+  std::uint64_t ledger_seq_ = 0;   // counts every change a channel's figure may depend on
+  std::vector<std::uint64_t> snapshot_seq_;  // per channel: ledger_seq_ its last snapshot covered
 
   // Reconciliation round in progress: per location, the two snapshots once they arrive.
   struct ReconState {

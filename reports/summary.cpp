@@ -45,6 +45,12 @@ std::string human_seconds(double s) {
   return fmt("%.0fh", static_cast<double>(total / 60)) + fmt("%02.0fm", static_cast<double>(total % 60));
 }
 
+std::string format_metric(double v, const std::string& unit) {
+  if (unit == "s") return human_seconds(v);
+  if (unit == "fraction") return fmt("%.4g%%", v * 100);
+  return fmt("%.6g", v);
+}
+
 std::string text_summary(const Json& r) {
   std::string out;
   const Json& sc = r["scenario"];
@@ -89,6 +95,14 @@ std::string text_summary(const Json& r) {
          std::to_string(run["events"].get<std::uint64_t>()) + " events";
   if (run.contains("wall_s")) out += ", " + fmt("%.2f", num(run, "wall_s")) + " s wall, " + fmt("%.3g", num(run, "events_per_s")) + " events/s";
   out += "\n";
+  if (r.contains("thresholds")) {
+    std::size_t failed = 0;
+    for (const auto& t : r["thresholds"]) failed += t["verdict"] == "fail";
+    out += "\nthresholds      " + std::to_string(r["thresholds"].size() - failed) + " of " +
+           std::to_string(r["thresholds"].size()) + " passed\n";
+    for (const auto& t : r["thresholds"])
+      out += std::string(t["verdict"] == "fail" ? "  FAIL " : "  ok   ") + t["message"].get<std::string>() + "\n";
+  }
   const Json& v = r["verdict"];
   if (v.contains("warnings") && !v["warnings"].empty()) {
     out += "\nNOTE:\n";

@@ -15,5 +15,7 @@ std::string text_summary(const Json& report);
 
 // Formats seconds the way people read latencies: "850ms", "12.4s", "3m05s", "2h10m".
 std::string human_seconds(double s);
+// Formats a metric in its unit: "s" (seconds), "fraction" (as a percentage) or "" (a number).
+std::string format_metric(double v, const std::string& unit);
 
 }  // namespace estate::reports

@@ -22,7 +22,7 @@ Json only_3pl() {
 
 }  // namespace
 
-TEST_CASE("a late 3PL shipping advice delays ship_to_erp; a missing one loses orders") {
+TEST_CASE("a late 3PL shipping advice delays ship_to_erp, and a missing one leaves the ERP without those shipments") {
   const auto base = run_doc(only_3pl(), 21).report;
   CHECK(base["integrity"]["lost_orders"].get<int>() == 0);
 
@@ -37,9 +37,9 @@ TEST_CASE("a late 3PL shipping advice delays ship_to_erp; a missing one loses or
   missing["timeline"] = Json::parse(R"([{"at": "1h", "for": "1h", "late_batch": {"source": "tpl", "batch": "advice", "missing": true}}])");
   const auto m = run_doc(missing, 21);
   CHECK(m.report["integrity"]["warehouse_events_lost"].get<int>() > 0);
-  CHECK(m.report["integrity"]["lost_orders"].get<int>() > 0);
-  CHECK(m.report["integrity"]["lost_orders_by_stage"]["shipment_not_in_erp"].get<int>() > 0);
-  CHECK(m.exit_code == estate::harness::kExitIntegrity);
+  CHECK(m.report["integrity"]["lost_orders"].get<int>() == 0);  // they shipped
+  CHECK(m.report["integrity"]["shipments_not_in_erp"].get<int>() > 0);
+  CHECK(m.report["reconciliation"]["settled_variance"].get<double>() > 0.0);
 
   // Shipping orders (940) that go missing are retried by the connector: nothing is lost.
   Json orders = only_3pl();
@@ -130,4 +130,46 @@ TEST_CASE("a run that hits its event budget or its drain bound says so, and fail
   const auto warned = run_doc(doc, 26);
   CHECK(warned.report["run"]["drain_bound_hit"].get<bool>());
   CHECK_FALSE(warned.report["verdict"]["warnings"].empty());
+}
+
+TEST_CASE("the priority rule follows pipeline.routing.order") {
+  // Regression: the configured order used to be parsed and ignored.
+  Json doc = Json::parse(R"({"duration": "1h", "pipeline": {"routing": {"rule": "priority", "order": ["tpl", "wh1", "wh2"]}}})");
+  const auto tpl_first = run_doc(doc, 27).report;
+  CHECK(tpl_first["stages"]["tpl.work"]["arrivals"].get<int>() > 1000);
+  CHECK(tpl_first["stages"]["wh2.pick"]["arrivals"].get<int>() == 0);
+  doc["pipeline"]["routing"]["order"] = Json::parse(R"(["wh2", "wh1", "tpl"])");
+  const auto wh2_first = run_doc(doc, 27).report;
+  CHECK(wh2_first["stages"]["tpl.work"]["arrivals"].get<int>() == 0);
+  CHECK(wh2_first["stages"]["wh2.pick"]["arrivals"].get<int>() > 1000);
+}
+
+TEST_CASE("a throttle to 0/s lets nothing through, while a quota of 0/s in the ERP's own settings means no quota") {
+  Json doc = Json::parse(R"({"duration": "2h", "pipeline": {"erp_retry": {"attempts": 10}},
+                             "timeline": [{"at": "30m", "for": "30m", "throttle": {"quota": "0/s"}}]})");
+  const auto blocked = run_doc(doc, 28).report;
+  CHECK(blocked["retries"]["erp_429"].get<int>() > 10000);
+  CHECK(blocked["latency"]["order_to_erp"]["max_s"].get<double>() > 1500);
+  doc.erase("timeline");
+  doc["erp"]["quota"]["rate"] = "0/s";
+  const auto unlimited = run_doc(doc, 28).report;
+  CHECK(unlimited["retries"]["erp_429"].get<int>() == 0);
+}
+
+TEST_CASE("the drain lasts until batch-fed channels have been sent the final state") {
+  // Regression: the run used to end between snapshots, leaving batch-fed views stale and
+  // their last changes out of inventory_to_channel.
+  const auto r = run_doc(Json{{"duration", "3h"}}, 29).report;
+  const auto& i = r["integrity"];
+  CHECK(i["inventory_changes_reflected"] == i["inventory_changes_applied"]);
+  CHECK(r["reconciliation"]["settled_channel_view_variance"].get<double>() == 0.0);
+}
+
+TEST_CASE("overlapping windows of one kind on one system are refused") {
+  Json doc = Json::parse(R"({"timeline": [
+      {"at": "1h", "for": "2h", "outage": {"system": "erp", "mode": "down"}},
+      {"at": "2h", "for": "1h", "outage": {"system": "erp", "mode": "slow"}}]})");
+  CHECK_THROWS_WITH(run_doc(doc, 30), Catch::Contains("/timeline/1: expected a window that does not overlap the one at /timeline/0"));
+  doc["timeline"][1]["at"] = "3h";  // back to back is fine
+  CHECK_NOTHROW(estate::harness::parse_scenario(doc, estate::harness::Origin{"t.json", {}}));
 }

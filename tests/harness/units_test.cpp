@@ -6,7 +6,7 @@
 using namespace estate::harness;
 using estate::sim::Tick;
 
-TEST_CASE("durations: units, decimals and compounds; anything else is refused") {
+TEST_CASE("durations: units, decimals and compounds: anything else is refused") {
   CHECK(parse_duration("250ms") == Tick{250'000});
   CHECK(parse_duration("90m") == estate::sim::minutes(90));
   CHECK(parse_duration("1.5s") == Tick{1'500'000});

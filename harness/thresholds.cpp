@@ -1,0 +1,324 @@
+#include "harness/thresholds.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "harness/metrics.h"
+#include "harness/units.h"
+#include "reports/summary.h"
+
+namespace estate::harness {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+std::optional<double> plain_number(std::string_view s) {
+  double v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+void walk(const Json& node, const std::string& pointer, std::vector<std::pair<std::string, double>>& out) {
+  if (node.is_number()) {
+    out.emplace_back(pointer, node.get<double>());
+  } else if (node.is_boolean()) {
+    out.emplace_back(pointer, node.get<bool>() ? 1.0 : 0.0);
+  } else if (node.is_object()) {
+    for (const auto& [k, v] : node.items()) {
+      if (k == "series" || k == "sampled" || k == "distribution") continue;
+      walk(v, pointer + "/" + json_pointer_escape(k), out);
+    }
+  } else if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i) walk(node[i], pointer + "/" + std::to_string(i), out);
+  }
+}
+
+std::string dotted(const std::string& pointer) {
+  std::string out;
+  for (char c : pointer.substr(1)) out += c == '/' ? '.' : c;
+  return out;
+}
+
+double metric_value(const Json& v) { return v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>(); }
+
+bool holds(Op op, double value, double limit) {
+  switch (op) {
+    case Op::lt: return value < limit;
+    case Op::le: return value <= limit;
+    case Op::gt: return value > limit;
+    case Op::ge: return value >= limit;
+    case Op::eq: return value == limit;
+    case Op::ne: return value != limit;
+  }
+  return false;
+}
+
+std::string signed_percent(double d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", d * 100);
+  return buf;
+}
+
+}  // namespace
+
+const char* op_text(Op op) {
+  switch (op) {
+    case Op::lt: return "<";
+    case Op::le: return "<=";
+    case Op::gt: return ">";
+    case Op::ge: return ">=";
+    case Op::eq: return "==";
+    case Op::ne: return "!=";
+  }
+  return "?";
+}
+
+std::optional<Limit> parse_limit(std::string_view text) {
+  std::string_view s = trim(text);
+  Limit l{Op::lt, 0, LimitUnit::number};
+  static constexpr std::pair<std::string_view, Op> ops[] = {{"<=", Op::le}, {">=", Op::ge}, {"==", Op::eq},
+                                                            {"!=", Op::ne}, {"<", Op::lt},  {">", Op::gt}};
+  bool found = false;
+  for (const auto& [t, op] : ops) {
+    if (s.starts_with(t)) {
+      l.op = op;
+      s.remove_prefix(t.size());
+      found = true;
+      break;
+    }
+  }
+  if (!found) return std::nullopt;
+  s = trim(s);
+  if (s.empty()) return std::nullopt;
+  if (s == "true" || s == "false") {
+    l.value = s == "true" ? 1.0 : 0.0;
+    return l;
+  }
+  if (s.back() == '%') {
+    const auto v = plain_number(trim(s.substr(0, s.size() - 1)));
+    if (!v) return std::nullopt;
+    l.value = *v / 100.0;
+    l.unit = LimitUnit::fraction;
+    return l;
+  }
+  if (const auto v = plain_number(s)) {
+    l.value = *v;
+    return l;
+  }
+  if (const auto t = parse_duration(s)) {
+    l.value = sim::to_seconds(*t);
+    l.unit = LimitUnit::seconds;
+    return l;
+  }
+  return std::nullopt;
+}
+
+std::vector<Threshold> read_thresholds(Node& root) {
+  std::vector<Threshold> out;
+  const Json* v = root.raw("thresholds", "Limits on report.json metrics: \"metric.path\": \"< 30s\". A failed threshold makes the run exit 1.",
+                           "#/$defs/thresholds");
+  if (root.schema_mode() || !v) return out;
+  if (!v->is_object()) root.expected("thresholds", "an object of \"metric\": \"< limit\" entries");
+  const std::string what = "a limit like \"< 30s\", \"<= 0.5%\" or \"== 0\"";
+  for (const auto& [metric, spec] : v->items()) {
+    const std::string rel = "thresholds/" + json_pointer_escape(metric);
+    Threshold t;
+    t.metric = metric;
+    t.where = "/" + rel;
+    if (metric.empty() || metric.front() == '.' || metric.back() == '.' || metric.find("..") != std::string::npos)
+      root.fail(rel, "expected a metric path like latency.order_to_erp.p99, got \"" + metric + "\"");
+    const Json* limit = &spec;
+    if (spec.is_object()) {
+      for (const auto& [k, _] : spec.items())
+        if (k != "limit" && k != "max_regression")
+          root.fail(rel + "/" + json_pointer_escape(k), "unknown key; expected limit, max_regression");
+      if (!spec.contains("limit")) root.fail(rel + "/limit", "missing: a threshold needs a limit");
+      limit = &spec.at("limit");
+      if (spec.contains("max_regression")) {
+        const Json& m = spec.at("max_regression");
+        std::optional<double> budget;
+        if (m.is_number()) budget = m.get<double>();
+        if (m.is_string()) budget = parse_percent(m.get<std::string>());
+        if (!budget || *budget < 0) root.fail(rel + "/max_regression", "expected a regression budget like \"10%\", got " + describe_json(m));
+        t.max_regression = budget;
+      }
+      t.where += "/limit";
+    }
+    const std::optional<Limit> l = limit->is_string() ? parse_limit(limit->get<std::string>()) : std::nullopt;
+    if (!l) root.fail(t.where.substr(1), "expected " + what + ", got " + describe_json(*limit));
+    t.limit_text = std::string(trim(limit->get<std::string>()));
+    t.op = l->op;
+    t.limit = l->value;
+    t.unit = l->unit;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Threshold parse_threshold_flag(const std::string& text) {
+  const auto at = text.find_first_of("<>=!");
+  const std::string metric(trim(std::string_view(text).substr(0, at)));
+  const auto l = at == std::string::npos ? std::nullopt : parse_limit(std::string_view(text).substr(at));
+  if (metric.empty() || !l)
+    throw InputError("--threshold", "", "expected METRIC OP VALUE like \"latency.order_to_erp.p99 < 20s\", got \"" + text + "\"");
+  Threshold t;
+  t.metric = metric;
+  t.limit_text = std::string(trim(std::string_view(text).substr(at)));
+  t.op = l->op;
+  t.limit = l->value;
+  t.unit = l->unit;
+  t.where = "--threshold " + text;
+  return t;
+}
+
+void merge_threshold(std::vector<Threshold>& into, Threshold t) {
+  for (auto& existing : into) {
+    if (existing.metric == t.metric) {
+      existing = std::move(t);
+      return;
+    }
+  }
+  into.push_back(std::move(t));
+}
+
+std::vector<std::pair<std::string, double>> numeric_metrics(const Json& report) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const char* section : {"latency", "oversell", "reconciliation", "integrity", "retries", "stages", "outages", "run"})
+    if (report.contains(section)) walk(report.at(section), std::string("/") + section, out);
+  return out;
+}
+
+void resolve_thresholds(std::vector<Threshold>& thresholds, const Json& shape, const std::string& file) {
+  std::vector<std::string> known;
+  for (const auto& [pointer, _] : numeric_metrics(shape)) known.push_back(dotted(pointer));
+  for (auto& t : thresholds) {
+    const Json* node = &shape;
+    std::string pointer;
+    std::size_t start = 0;
+    bool ok = true;
+    while (ok && start <= t.metric.size()) {
+      const std::size_t dot = t.metric.find('.', start);
+      const std::string seg = t.metric.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      const bool last = dot == std::string::npos;
+      std::size_t index = 0;
+      const auto [end, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), index);
+      if (node->is_array() && ec == std::errc() && end == seg.data() + seg.size() && index < node->size()) {
+        node = &(*node)[index];
+        pointer += "/" + seg;
+      } else if (node->is_object() && node->contains(seg)) {
+        node = &node->at(seg);
+        pointer += "/" + json_pointer_escape(seg);
+      } else if (last && node->is_object() && node->contains(seg + "_s")) {
+        node = &node->at(seg + "_s");
+        pointer += "/" + json_pointer_escape(seg + "_s");
+      } else {
+        ok = false;
+      }
+      if (last) break;
+      start = dot + 1;
+    }
+    const bool numeric = ok && (node->is_number() || node->is_boolean());
+    const bool in_sections = ok && (pointer.rfind("/scenario", 0) != 0) && (pointer.rfind("/verdict", 0) != 0);
+    if (numeric && in_sections) {
+      t.pointer = pointer;
+      continue;
+    }
+    std::string nearest;
+    std::size_t best = 1000;
+    for (const auto& k : known) {
+      const std::size_t d = edit_distance(t.metric, k);
+      if (d < best) {
+        best = d;
+        nearest = k;
+      }
+    }
+    std::string message = ok ? "\"" + t.metric + "\" is a group of metrics, not a number"
+                              : "no metric \"" + t.metric + "\" in report.json";
+    if (!nearest.empty()) message += "; nearest: " + nearest;
+    if (t.where.rfind("--threshold", 0) == 0) throw InputError("--threshold", "", message);
+    throw InputError(file, t.where, message);
+  }
+}
+
+std::string format_value(double v, LimitUnit unit) {
+  char buf[48];
+  switch (unit) {
+    case LimitUnit::seconds: return reports::human_seconds(v);
+    case LimitUnit::fraction:
+      std::snprintf(buf, sizeof buf, "%.4g%%", v * 100);
+      return buf;
+    case LimitUnit::number:
+      std::snprintf(buf, sizeof buf, "%.6g", v);
+      return buf;
+  }
+  return "?";
+}
+
+Json evaluate_thresholds(const std::vector<Threshold>& thresholds, const Json& report, const Json* baseline,
+                         double max_regression) {
+  Json out = Json::array();
+  for (const auto& t : thresholds) {
+    const double value = metric_value(report.at(nlohmann::json::json_pointer(t.pointer)));
+    const bool limit_ok = holds(t.op, value, t.limit);
+    const double budget = t.max_regression.value_or(max_regression);
+    Json base = nullptr, delta = nullptr;
+    bool regression = false;
+    std::string message = t.metric + " = " + format_value(value, t.unit) + ", limit " + t.limit_text;
+    if (baseline && baseline->contains(t.pointer)) {
+      const double b = baseline->at(t.pointer).get<double>();
+      base = b;
+      message += ", baseline " + format_value(b, t.unit);
+      if (b != 0) {
+        const double d = (value - b) / std::abs(b);
+        delta = round6(d);
+        message += " (" + signed_percent(d) + ")";
+        // Worse is up for an upper limit, down for a lower one; equality limits are exact.
+        if ((t.op == Op::lt || t.op == Op::le) && d > budget) regression = true;
+        if ((t.op == Op::gt || t.op == Op::ge) && -d > budget) regression = true;
+      } else if (value != 0) {
+        message += " (new)";
+      }
+    }
+    if (!limit_ok) message += ": FAILED the limit";
+    if (regression) message += std::string(limit_ok ? ":" : ",") + " regressed beyond the " + format_value(budget, LimitUnit::fraction) + " budget";
+    out.push_back({{"metric", t.metric},
+                   {"pointer", t.pointer},
+                   {"op", op_text(t.op)},
+                   {"limit", round6(t.limit)},
+                   {"limit_text", t.limit_text},
+                   {"unit", t.unit == LimitUnit::seconds ? "s" : t.unit == LimitUnit::fraction ? "fraction" : ""},
+                   {"value", round6(value)},
+                   {"baseline", base},
+                   {"delta", delta},
+                   {"max_regression", round6(budget)},
+                   {"limit_ok", limit_ok},
+                   {"regression", regression},
+                   {"verdict", limit_ok && !regression ? "pass" : "fail"},
+                   {"message", message}});
+  }
+  return out;
+}
+
+}  // namespace estate::harness

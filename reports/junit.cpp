@@ -1,0 +1,73 @@
+#include "reports/junit.h"
+
+namespace estate::reports {
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\n': out += "&#10;"; break;
+      default:
+        // Control characters are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r') out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string junit_xml(const std::vector<nlohmann::ordered_json>& reports, const std::string& name) {
+  std::size_t tests = 0, failures = 0;
+  std::string suites;
+  for (const auto& r : reports) {
+    const std::string scenario = r["scenario"]["name"].get<std::string>();
+    const std::string cls = "estate." + scenario;
+    std::size_t t = 1, f = 0;
+    std::string cases;
+    const bool integrity = r["verdict"]["integrity_ok"].get<bool>();
+    cases += "    <testcase classname=\"" + xml_escape(cls) + "\" name=\"integrity: nothing lost, nothing doubled, stock conserved\"";
+    if (integrity) {
+      cases += "/>\n";
+    } else {
+      ++f;
+      std::string reasons;
+      for (const auto& reason : r["verdict"]["reasons"]) reasons += (reasons.empty() ? "" : "; ") + reason.get<std::string>();
+      cases += ">\n      <failure type=\"integrity\" message=\"" + xml_escape(reasons) + "\">" + xml_escape(reasons) +
+               "</failure>\n    </testcase>\n";
+    }
+    if (r.contains("thresholds")) {
+      for (const auto& th : r["thresholds"]) {
+        ++t;
+        const std::string label = th["metric"].get<std::string>() + " " + th["limit_text"].get<std::string>();
+        cases += "    <testcase classname=\"" + xml_escape(cls) + "\" name=\"" + xml_escape(label) + "\"";
+        if (th["verdict"] == "pass") {
+          cases += "/>\n";
+          continue;
+        }
+        ++f;
+        const std::string type = th["limit_ok"].get<bool>() ? "regression" : "threshold";
+        const std::string msg = th["message"].get<std::string>();
+        cases += ">\n      <failure type=\"" + type + "\" message=\"" + xml_escape(msg) + "\">" + xml_escape(msg) +
+                 "</failure>\n    </testcase>\n";
+      }
+    }
+    tests += t;
+    failures += f;
+    suites += "  <testsuite name=\"" + xml_escape(scenario) + "\" tests=\"" + std::to_string(t) + "\" failures=\"" +
+              std::to_string(f) + "\" errors=\"0\" skipped=\"0\">\n";
+    suites += "    <properties>\n      <property name=\"seed\" value=\"" + std::to_string(r["scenario"]["seed"].get<std::uint64_t>()) +
+              "\"/>\n      <property name=\"scenario_hash\" value=\"" + xml_escape(r["scenario"]["hash"].get<std::string>()) +
+              "\"/>\n    </properties>\n";
+    suites += cases + "  </testsuite>\n";
+  }
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" + xml_escape(name) + "\" tests=\"" +
+         std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\">\n" + suites +
+         "</testsuites>\n";
+}
+
+}  // namespace estate::reports

@@ -1,0 +1,133 @@
+#include "reports/markdown.h"
+
+#include <cstdio>
+
+#include "reports/summary.h"
+
+namespace estate::reports {
+namespace {
+
+std::string cell(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string pct(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g%%", v * 100);
+  return buf;
+}
+
+std::string signed_pct(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", v * 100);
+  return buf;
+}
+
+std::string num(const Json& v) {
+  if (v.is_number_integer() || v.is_number_unsigned()) return std::to_string(v.get<std::int64_t>());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v.get<double>());
+  return buf;
+}
+
+bool passed(const Json& r) {
+  const Json& v = r["verdict"];
+  return v["integrity_ok"].get<bool>() && v.value("thresholds_failed", 0) == 0;
+}
+
+std::string threshold_row(const Json& t, const std::string& scenario) {
+  const std::string unit = t["unit"].get<std::string>();
+  std::string row = "| ";
+  if (!scenario.empty()) row += cell(scenario) + " | ";
+  row += "`" + cell(t["metric"].get<std::string>()) + "` | " + format_metric(t["value"].get<double>(), unit) + " | " +
+         cell(t["limit_text"].get<std::string>()) + " | ";
+  row += t["baseline"].is_null() ? "-" : format_metric(t["baseline"].get<double>(), unit);
+  row += " | ";
+  row += t["delta"].is_null() ? "-" : signed_pct(t["delta"].get<double>());
+  row += " | " + std::string(t["verdict"] == "pass" ? "pass" : "**FAIL**") + " |\n";
+  return row;
+}
+
+}  // namespace
+
+std::string run_markdown(const Json& r) {
+  const Json& sc = r["scenario"];
+  std::string out = "## estate: " + sc["name"].get<std::string>() + " — " + (passed(r) ? "PASS" : "FAIL") + "\n\n";
+  if (!sc["description"].get<std::string>().empty()) out += sc["description"].get<std::string>() + "\n\n";
+  const Json& run = r["run"];
+  out += "Seed " + num(sc["seed"]) + ", " + human_seconds(sc["duration_s"].get<double>()) + " simulated and " +
+         human_seconds(run["drain_s"].get<double>()) + " of drain; " + num(run["orders_placed"]) + " orders, " +
+         num(run["events"]) + " events.\n\n";
+  if (r.contains("thresholds") && !r["thresholds"].empty()) {
+    out += "| metric | value | limit | baseline | delta | verdict |\n|---|---|---|---|---|---|\n";
+    for (const auto& t : r["thresholds"]) out += threshold_row(t, "");
+    out += "\n";
+  }
+  out += "| latency | count | p50 | p90 | p99 | p99.9 | max |\n|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& [flow, v] : r["latency"].items()) {
+    out += "| " + flow + " | " + num(v["count"]);
+    for (const char* k : {"p50_s", "p90_s", "p99_s", "p999_s", "max_s"})
+      out += " | " + (v["count"].get<std::int64_t>() ? human_seconds(v[k].get<double>()) : std::string("-"));
+    out += " |\n";
+  }
+  const Json& o = r["oversell"];
+  const Json& rc = r["reconciliation"];
+  const Json& in = r["integrity"];
+  out += "\n- **Oversell:** " + pct(o["rate"].get<double>()) + " of units (" + num(o["oversold_units"]) + " of " +
+         num(o["accepted_units"]) + "), " + pct(o["order_rate"].get<double>()) + " of orders.\n";
+  out += "- **Reconciliation variance:** peak " + pct(rc["peak_variance"].get<double>()) + ", settled " +
+         pct(rc["settled_variance"].get<double>()) + "; channel views peak " +
+         pct(rc["peak_channel_view_variance"].get<double>()) + ".\n";
+  out += "- **Integrity:** lost orders " + num(in["lost_orders"]) + ", duplicate effects " + num(in["duplicate_effects"]) +
+         ", conservation " + (in["conservation_ok"].get<bool>() ? "ok" : "**violated**") + ", dead-letter events " +
+         num(in["dead_letter_events"]) + ".\n";
+  for (const auto& w : r["outages"]) {
+    out += "- **Outage:** " + w["system"].get<std::string>() + " " + w["mode"].get<std::string>() + " from " +
+           human_seconds(w["start_s"].get<double>()) + " to " + human_seconds(w["end_s"].get<double>());
+    if (w["recover_s"].is_number()) out += ", backlog cleared " + human_seconds(w["recover_s"].get<double>()) + " after";
+    out += ".\n";
+  }
+  for (const auto& reason : r["verdict"]["reasons"]) out += "- **Failed:** " + cell(reason.get<std::string>()) + "\n";
+  if (r["verdict"].contains("warnings"))
+    for (const auto& w : r["verdict"]["warnings"]) out += "- **Note:** " + cell(w.get<std::string>()) + "\n";
+  return out;
+}
+
+std::string gate_markdown(const std::vector<Json>& reports) {
+  std::size_t checks = 0, failed = 0, failed_scenarios = 0;
+  std::string rows, failures;
+  for (const auto& r : reports) {
+    const std::string name = r["scenario"]["name"].get<std::string>();
+    const bool integrity = r["verdict"]["integrity_ok"].get<bool>();
+    ++checks;
+    failed += !integrity;
+    rows += "| " + cell(name) + " | integrity | " + (integrity ? "ok" : "failed") + " | lost 0, doubled 0, conserved | - | - | " +
+            (integrity ? "pass" : "**FAIL**") + " |\n";
+    for (const auto& reason : r["verdict"]["reasons"]) failures += "- **" + cell(name) + "**: " + cell(reason.get<std::string>()) + "\n";
+    if (r.contains("thresholds")) {
+      for (const auto& t : r["thresholds"]) {
+        ++checks;
+        rows += threshold_row(t, name);
+        if (t["verdict"] == "fail") {
+          ++failed;
+          failures += "- **" + cell(name) + "**: " + cell(t["message"].get<std::string>()) + "\n";
+        }
+      }
+    }
+    failed_scenarios += !passed(r);
+  }
+  std::string out = "## estate gate: " + std::string(failed == 0 ? "PASS" : "FAIL") + "\n\n" +
+                    std::to_string(reports.size()) + " scenarios, " + std::to_string(checks) + " checks, " +
+                    std::to_string(failed) + " failed (" + std::to_string(failed_scenarios) + " scenarios).\n\n";
+  out += "| scenario | metric | value | limit | baseline | delta | verdict |\n|---|---|---|---|---|---|---|\n" + rows;
+  if (!failures.empty()) out += "\n### Failures\n\n" + failures;
+  return out;
+}
+
+}  // namespace estate::reports
