@@ -220,15 +220,15 @@ int cmd_baseline(const Options& o, std::ostream& out) {
   // Reports given directly are recorded as they are; scenarios are run first.
   bool all_reports = true;
   for (const auto& in : o.inputs) {
-    std::ifstream f(in);
-    std::string head(4096, '\0');
-    f.read(head.data(), static_cast<std::streamsize>(head.size()));
-    all_reports = all_reports && fs::is_regular_file(in) && head.find("\"verdict\"") != std::string::npos &&
-                  head.find("\"scenario\": {") != std::string::npos;
+    try {
+      reports.push_back(load_report(in));
+    } catch (const InputError&) {
+      all_reports = false;
+      break;
+    }
   }
-  if (all_reports) {
-    for (const auto& in : o.inputs) reports.push_back(load_report(in));
-  } else {
+  if (!all_reports) {
+    reports.clear();
     const std::vector<Scenario> scenarios = load_suite(o);
     for (auto& r : run_suite(scenarios, std::vector<RunOptions>(scenarios.size()), o.jobs)) reports.push_back(std::move(r.report));
   }

@@ -72,7 +72,7 @@ Json read_json_file(const std::string& file) {
   std::stringstream text;
   text << in.rdbuf();
   try {
-    return Json::parse(text.str());
+    return Json::parse(text.str(), nullptr, true, /*ignore_comments=*/true);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(file, "", std::string("not valid JSON (") + e.what() + ")");
   }

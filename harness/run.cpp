@@ -531,12 +531,15 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   }
   const Tick interval = ms.series_interval;
   Tick next_sample = interval;
+  Tick last_sample = 0;
   auto take_sample = [&](Tick t) {
     metrics.sample(t);
+    const double span_s = sim::to_seconds(t - last_sample);  // samples thin out in the drain
+    last_sample = t;
     for (auto& sm : sampled) {
       const std::uint64_t dep = sm.station->stats().departures;
       sm.points.push_back({{"t_s", round6(sim::to_seconds(t))},
-                           {"throughput_per_s", round6(static_cast<double>(dep - sm.departures) / sim::to_seconds(interval))},
+                           {"throughput_per_s", round6(static_cast<double>(dep - sm.departures) / span_s)},
                            {"queue", sm.station->waiting()},
                            {"peak_queue", sm.station->take_window_peak()},
                            {"busy", sm.station->busy()}});

@@ -154,8 +154,15 @@ void read_catalogue(Node& root, Scenario& sc) {
   c.finish();
 }
 
+Json default_locations() {
+  return {{"wh1", {{"kind", "wms"}}}, {"wh2", {{"kind", "wms"}}}, {"tpl", {{"kind", "3pl"}, {"stock_share", 0.5}}}};
+}
+Json default_channels() {
+  return {{"storefront", Json::object()}, {"marketplace", Json::object()}, {"edi", Json::object()}, {"b2b", Json::object()}};
+}
+
 void read_locations(Node& root, Scenario& sc, Names& names) {
-  const Json def = {{"wh1", {{"kind", "wms"}}}, {"wh2", {{"kind", "wms"}}}, {"tpl", {{"kind", "3pl"}, {"stock_share", 0.5}}}};
+  const Json def = default_locations();
   root.entries("locations", "Warehouses: owned ones run by a WMS, and 3PLs. Keys are location names.", def,
                [&](const std::string& name, Node& n) {
                  LocationSpec loc;
@@ -196,7 +203,7 @@ void read_locations(Node& root, Scenario& sc, Names& names) {
 }
 
 void read_channels(Node& root, Scenario& sc, Names& names) {
-  const Json def = {{"storefront", Json::object()}, {"marketplace", Json::object()}, {"edi", Json::object()}, {"b2b", Json::object()}};
+  const Json def = default_channels();
   root.entries("channels", "Sales channels. Keys are channel names; a name that is a kind (storefront, marketplace, edi, b2b) needs no \"kind\".", def,
                [&](const std::string& name, Node& n) {
                  ChannelSpec ch;
@@ -589,6 +596,12 @@ std::string apply_override(Json& doc, const std::string& assignment, const std::
     value = Json::parse(text);
   } catch (const nlohmann::json::exception&) {
     value = text;  // not JSON: a string such as 5m or most_stock
+  }
+  // An override inside a map the file leaves to its defaults (the channels, the
+  // locations) changes that default map; it does not replace it with one entry.
+  if (parts.size() > 1 && doc.is_object() && !doc.contains(parts[0])) {
+    if (parts[0] == "channels") doc["channels"] = default_channels();
+    if (parts[0] == "locations") doc["locations"] = default_locations();
   }
   Json* at = &doc;
   std::string pointer;

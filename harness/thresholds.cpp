@@ -248,10 +248,12 @@ void resolve_thresholds(std::vector<Threshold>& thresholds, const Json& shape, c
     std::string nearest;
     std::size_t best = 1000;
     for (const auto& k : known) {
-      const std::size_t d = edit_distance(t.metric, k);
+      // Offer the name the way people write it, without the unit suffix.
+      const std::string shown = k.size() > 2 && k.ends_with("_s") ? k.substr(0, k.size() - 2) : k;
+      const std::size_t d = std::min(edit_distance(t.metric, k), edit_distance(t.metric, shown));
       if (d < best) {
         best = d;
-        nearest = k;
+        nearest = shown;
       }
     }
     std::string message = ok ? "\"" + t.metric + "\" is a group of metrics, not a number"

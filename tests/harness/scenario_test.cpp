@@ -101,9 +101,11 @@ TEST_CASE("set overrides (estate run --set) change any value by its path, and er
   const auto sc = parse_scenario(doc, origin);
   CHECK_FALSE(sc.pipeline.idempotency);
   CHECK(sc.erp.concurrency == 30);
-  // Naming one channel replaces the default set.
-  REQUIRE(sc.channels.size() == 1);
-  CHECK(sc.channels[0].feed_interval == estate::sim::minutes(5));
+  // Overriding one channel of the default set changes it, and keeps the others.
+  REQUIRE(sc.channels.size() == 4);
+  CHECK(sc.channels[1].name == "marketplace");
+  CHECK(sc.channels[1].feed_interval == estate::sim::minutes(5));
+  CHECK(sc.channels[0].feed_interval == estate::sim::minutes(15));
 
   Json bad = Json::object();
   Origin o2{"s.json", {}};

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The CI gate: the shipped suite passes; one --set that breaks the design fails it with a
+# message naming metric, value, limit and baseline; junit.xml validates against the JUnit
+# conventions CI servers read; bad input exits 2; every output is byte-identical across runs
+# and across --jobs.
+set -u
+estate="$1"; src="$2"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail=0
+say() { echo "FAIL: $*"; fail=1; }
+run() {  # run CODE -- command...   (stdout+stderr in $tmp/out)
+  local code="$1"; shift 2
+  "$@" >"$tmp/out" 2>&1; local got=$?
+  [ "$got" = "$code" ] || { say "'$*' exited $got, expected $code"; cat "$tmp/out"; }
+}
+has() { grep -qF -- "$2" "$1" || { say "$1 does not say: $2"; head -50 "$1"; }; }
+matches() { grep -qE -- "$2" "$1" || { say "$1 does not match: $2"; head -50 "$1"; }; }
+d='[0-9hms.]+'  # a duration as reports print it
+valid_junit() {
+  xmllint --noout --schema "$src/tests/cli/junit.xsd" "$1" 2>"$tmp/xmllint" || { say "$1 is not valid JUnit"; cat "$tmp/xmllint"; }
+  # The counts in the attributes match the elements.
+  local cases failures declared_tests declared_failures
+  cases=$(xmllint --xpath 'count(//testcase)' "$1"); failures=$(xmllint --xpath 'count(//testcase/failure)' "$1")
+  declared_tests=$(xmllint --xpath 'string(/testsuites/@tests)' "$1"); declared_failures=$(xmllint --xpath 'string(/testsuites/@failures)' "$1")
+  [ "$cases" = "$declared_tests" ] && [ "$failures" = "$declared_failures" ] || say "$1 declares $declared_tests tests/$declared_failures failures, has $cases/$failures"
+}
+
+# 1. The shipped suite passes, and records a baseline.
+run 0 -- "$estate" gate "$src/scenarios" --out "$tmp/g1" --jobs 2
+has "$tmp/g1/summary.md" "## estate gate: PASS"
+valid_junit "$tmp/g1/junit.xml"
+for s in steady_state peak_promotion warehouse_outage duplicate_storm; do
+  for f in report.json report.html summary.md junit.xml; do [ -s "$tmp/g1/$s/$f" ] || say "missing $s/$f"; done
+  valid_junit "$tmp/g1/$s/junit.xml"
+done
+run 0 -- "$estate" baseline "$tmp"/g1/*/report.json --out "$tmp/base.json"
+has "$tmp/base.json" '"estate_baseline": 1'
+
+# 2. Against its own baseline nothing moved (the simulation is deterministic), and the
+#    outputs are byte-identical to a serial run without a baseline... except the baseline
+#    columns, so compare two baseline runs with different --jobs.
+run 0 -- "$estate" gate "$src/scenarios" --baseline "$tmp/base.json" --out "$tmp/g2" --jobs 1
+run 0 -- "$estate" gate "$src/scenarios" --baseline "$tmp/base.json" --out "$tmp/g3" --jobs 2
+has "$tmp/g2/summary.md" "| +0.0% | pass |"
+for f in junit.xml summary.md steady_state/report.json steady_state/report.html peak_promotion/summary.md; do
+  cmp -s "$tmp/g2/$f" "$tmp/g3/$f" || say "$f differs between --jobs 1 and --jobs 2"
+done
+
+# 3. Breaking the design with one --set fails the gate (exit 1), naming metric, value,
+#    limit and baseline.
+run 1 -- "$estate" gate "$src/scenarios/steady_state.json" --baseline "$tmp/base.json" --out "$tmp/g4" --set erp.quota.rate=300/min
+has "$tmp/g4/summary.md" "## estate gate: FAIL"
+matches "$tmp/g4/summary.md" "latency\.order_to_erp\.p99 = $d, limit < 25m, baseline $d \(\+[0-9.]+%\): FAILED the limit, regressed beyond the 10% budget"
+matches "$tmp/g4/junit.xml" "failure type=\"threshold\" message=\"latency\.order_to_erp\.p99 = $d, limit &lt; 25m, baseline $d"
+valid_junit "$tmp/g4/junit.xml"
+# A regression within the limit but beyond the budget also fails, as a regression.
+run 1 -- "$estate" gate "$src/scenarios/steady_state.json" --baseline "$tmp/base.json" --out "$tmp/g5" --set erp.quota.rate=450/min --max-regression 5%
+has "$tmp/g5/junit.xml" 'failure type="regression"'
+# Idempotency off under the duplicate storm: an integrity failure (exit 3), named in junit.
+run 3 -- "$estate" gate "$src/scenarios/duplicate_storm.json" --out "$tmp/g6" --set pipeline.idempotency.enabled=false
+has "$tmp/g6/junit.xml" 'name="integrity.duplicate_effects == 0"'
+has "$tmp/g6/summary.md" "integrity.duplicate_effects = "
+
+# 4. Bad input: exit 2 with what and where.
+jq_free_copy="$tmp/other.json"; sed 's/"seed": 7/"seed": 8/' "$src/scenarios/steady_state.json" >"$tmp/steady_state.json"
+run 2 -- "$estate" gate "$tmp/steady_state.json" --baseline "$tmp/base.json" --out "$tmp/x"
+has "$tmp/out" "base.json: /scenarios/steady_state/file_hash: expected"
+has "$tmp/out" "recorded from a different version of this scenario"
+printf '{"name": "newcomer", "duration": "1h"}' >"$tmp/newcomer.json"
+run 2 -- "$estate" gate "$tmp/newcomer.json" --baseline "$tmp/base.json" --out "$tmp/x"
+has "$tmp/out" 'expected a baseline for scenario "newcomer"; this baseline was recorded from: duplicate_storm, peak_promotion, steady_state, warehouse_outage'
+run 2 -- "$estate" gate "$src/scenarios" --baseline "$tmp/nope.json" --out "$tmp/x"
+has "$tmp/out" "nope.json: /: cannot read the file"
+run 2 -- "$estate" gate "$src/scenarios" --baseline "$src/scenarios/steady_state.json" --out "$tmp/x"
+has "$tmp/out" "expected a baseline written by 'estate baseline'"
+run 2 -- "$estate" gate "$tmp/missing_dir" --out "$tmp/x"
+has "$tmp/out" "missing_dir: /: cannot read the file or folder"
+run 2 -- "$estate" run "$src/scenarios/steady_state.json" --threshold "latency.order_to_erp.p98 < 1s" --out "$tmp/x"
+has "$tmp/out" 'no metric "latency.order_to_erp.p98" in report.json; nearest: latency.order_to_erp.p9'
+run 2 -- "$estate" run "$src/scenarios/steady_state.json" --threshold "oversell.rate ~ 1%" --out "$tmp/x"
+has "$tmp/out" 'expected METRIC OP VALUE'
+printf '{"duration": "1h", "thresholds": {"latency.order_ack.p99": "=< 5s"}}' >"$tmp/op.json"
+run 2 -- "$estate" validate "$tmp/op.json"
+has "$tmp/out" 'op.json: /thresholds/latency.order_ack.p99: expected a limit like "< 30s", "<= 0.5%" or "== 0", got "=< 5s"'
+printf '{"duration": "1h", "thresholds": {"latency.order_ack": "< 5s"}}' >"$tmp/group.json"
+run 2 -- "$estate" validate "$tmp/group.json"
+has "$tmp/out" '"latency.order_ack" is a group of metrics, not a number'
+run 2 -- "$estate" max-regression-typo 2>/dev/null
+run 2 -- "$estate" gate "$src/scenarios" --max-regression ten --out "$tmp/x"
+has "$tmp/out" "--max-regression: /: expected a percentage like 10%"
+[ -e "$tmp/x" ] && say "a refused gate wrote output"
+
+# 5. A/B: compare two reports, and --vs on the same random numbers.
+run 0 -- "$estate" compare "$tmp/g1/steady_state/report.json" "$tmp/g4/steady_state/report.json"
+matches "$tmp/out" "^\| \`latency\.order_to_erp\.p99\` \| $d \| $d \| \+$d \| \+[0-9.]+% \|$"
+run 0 -- "$estate" run "$src/scenarios/steady_state.json" --out "$tmp/ab" --set duration=2h --vs "pipeline.reservation.enabled=false channels.storefront.feed.mode=batch"
+for f in A/report.json B/report.json A/report.html compare.md; do [ -s "$tmp/ab/$f" ] || say "missing ab/$f"; done
+has "$tmp/ab/compare.md" "vs pipeline.reservation.enabled=false channels.storefront.feed.mode=batch"
+# Same demand on both sides: the same number of orders placed.
+a=$(grep -o '"orders_placed": [0-9]*' "$tmp/ab/A/report.json"); b=$(grep -o '"orders_placed": [0-9]*' "$tmp/ab/B/report.json")
+[ "$a" = "$b" ] || say "A and B placed different numbers of orders ($a vs $b): not common random numbers"
+exit $fail
