@@ -62,7 +62,8 @@ has "$tmp/g6/junit.xml" 'name="integrity.duplicate_effects == 0"'
 has "$tmp/g6/summary.md" "integrity.duplicate_effects = "
 
 # 4. Bad input: exit 2 with what and where.
-jq_free_copy="$tmp/other.json"; sed 's/"seed": 7/"seed": 8/' "$src/scenarios/steady_state.json" >"$tmp/steady_state.json"
+# The same scenario, edited: its baseline no longer applies.
+sed 's/"seed": 7/"seed": 8/' "$src/scenarios/steady_state.json" >"$tmp/steady_state.json"
 run 2 -- "$estate" gate "$tmp/steady_state.json" --baseline "$tmp/base.json" --out "$tmp/x"
 has "$tmp/out" "base.json: /scenarios/steady_state/file_hash: expected"
 has "$tmp/out" "recorded from a different version of this scenario"
