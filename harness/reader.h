@@ -109,6 +109,8 @@ class Node {
 };
 
 std::string describe_json(const Json& v);
+// Levenshtein distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
 std::string json_pointer_escape(std::string_view key);
 // The JSON Schema $defs shared by every scenario schema (durations, rates, distributions).
 Json schema_definitions();
