@@ -69,17 +69,32 @@ void write_run_outputs(const fs::path& dir, const Json& report) {
   write_file(dir / "report.html", reports::render_html(report));
 }
 
-std::vector<std::string> split_words(const std::string& text) {
+// "--vs 'a=1 b.c=hello world d={"x": 1}'" -> a=1, b.c=hello world, d={"x": 1}: a word without
+// '=' continues the previous change, so values may contain spaces.
+std::vector<std::string> split_changes(const std::vector<std::string>& texts) {
   std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string w; in >> w;) out.push_back(w);
+  for (const auto& text : texts) {
+    std::istringstream in(text);
+    for (std::string w; in >> w;) {
+      if (!out.empty() && w.find('=') == std::string::npos) out.back() += " " + w;
+      else out.push_back(w);
+    }
+  }
   return out;
+}
+
+void print_failures(const Json& report, std::ostream& err) {
+  for (const auto& reason : report["verdict"]["reasons"]) err << "  - " << reason.get<std::string>() << "\n";
+  if (report.contains("thresholds"))
+    for (const auto& t : report["thresholds"])
+      if (t["verdict"] == "fail") err << "  - " << t["message"].get<std::string>() << "\n";
 }
 
 // Loads a scenario with its overrides and command-line thresholds, and checks every
 // threshold's metric exists, before anything runs.
-Scenario prepare(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& thresholds) {
-  Scenario sc = load_scenario(file, sets);
+Scenario prepare(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& thresholds,
+                 const std::vector<std::string>& changes = {}) {
+  Scenario sc = load_scenario(file, sets, changes);
   for (const auto& t : thresholds) merge_threshold(sc.thresholds, parse_threshold_flag(t));
   check_thresholds(sc);
   return sc;
@@ -100,7 +115,8 @@ struct Options {
   std::vector<std::string> inputs;
   std::vector<std::string> sets, thresholds;
   std::optional<std::uint64_t> seed;
-  std::string out_dir, baseline_file, vs, max_regression = "10%";
+  std::vector<std::string> vs;
+  std::string out_dir, baseline_file, max_regression = "10%";
   unsigned jobs = 0;
   bool timing = false, quiet = false;
 };
@@ -115,18 +131,27 @@ int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
 
   if (!o.vs.empty()) {
     // A/B on common random numbers: the same seed, demand and faults, one design change.
-    std::vector<std::string> b_sets = o.sets;
-    const auto changes = split_words(o.vs);
+    const auto changes = split_changes(o.vs);
     if (changes.empty()) throw InputError("--vs", "", "expected one or more path=value changes");
-    b_sets.insert(b_sets.end(), changes.begin(), changes.end());
-    Scenario b = prepare(o.inputs.at(0), b_sets, o.thresholds);
+    Scenario b = prepare(o.inputs.at(0), o.sets, o.thresholds, changes);
     const RunResult ra = run_scenario(sc, options);
     const RunResult rb = run_scenario(b, options);
     write_run_outputs(dir / "A", ra.report);
     write_run_outputs(dir / "B", rb.report);
-    const std::string table = reports::compare_markdown(ra.report, rb.report, "as written", o.vs);
+    std::string label_b;
+    for (const auto& c : changes) label_b += (label_b.empty() ? "" : " ") + c;
+    const std::string table =
+        reports::compare_markdown(ra.report, rb.report, o.sets.empty() ? "as written" : "as given (with --set)", label_b);
     write_file(dir / "compare.md", table);
-    if (!o.quiet) out << table << "\nreports: " << (dir / "A").string() << ", " << (dir / "B").string() << "\n";
+    if (!o.quiet) {
+      out << table << "\nreports: " << (dir / "A").string() << ", " << (dir / "B").string() << "\n";
+    } else {
+      for (const auto* r : {&ra, &rb})
+        if (r->exit_code != kExitOk) {
+          err << "estate: " << (r == &ra ? "A" : "B") << " failed:\n";
+          print_failures(r->report, err);
+        }
+    }
     return worst(ra.exit_code, rb.exit_code);
   }
 
@@ -143,10 +168,7 @@ int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
   } else if (result.exit_code != kExitOk) {
     err << "estate: " << (result.exit_code == kExitIntegrity ? "INTEGRITY FAILED" : "THRESHOLDS FAILED") << " ("
         << (dir / "report.json").string() << "):\n";
-    for (const auto& reason : result.report["verdict"]["reasons"]) err << "  - " << reason.get<std::string>() << "\n";
-    if (result.report.contains("thresholds"))
-      for (const auto& t : result.report["thresholds"])
-        if (t["verdict"] == "fail") err << "  - " << t["message"].get<std::string>() << "\n";
+    print_failures(result.report, err);
   }
   return result.exit_code;
 }
@@ -210,7 +232,12 @@ int cmd_gate(const Options& o, std::ostream& out, std::ostream& err) {
     std::snprintf(buf, sizeof buf, "%.2f s", wall);
     out << "gate: " << scenarios.size() << " scenarios in " << buf << " wall; outputs in " << dir.string() << "\n";
   } else if (code != kExitOk) {
-    err << "estate: gate FAILED; see " << (dir / "summary.md").string() << "\n";
+    err << "estate: gate FAILED (" << (dir / "summary.md").string() << "):\n";
+    for (const auto& r : reports) {
+      std::ostringstream lines;
+      print_failures(r, lines);
+      if (!lines.str().empty()) err << r["scenario"]["name"].get<std::string>() << ":\n" << lines.str();
+    }
   }
   return code;
 }
@@ -218,16 +245,20 @@ int cmd_gate(const Options& o, std::ostream& out, std::ostream& err) {
 int cmd_baseline(const Options& o, std::ostream& out) {
   std::vector<Json> reports;
   // Reports given directly are recorded as they are; scenarios are run first.
-  bool all_reports = true;
+  // Inputs are either all reports (recorded as they are) or all scenarios (run first).
+  std::size_t as_reports = 0;
   for (const auto& in : o.inputs) {
     try {
       reports.push_back(load_report(in));
+      ++as_reports;
     } catch (const InputError&) {
-      all_reports = false;
-      break;
     }
   }
-  if (!all_reports) {
+  if (as_reports > 0 && as_reports < o.inputs.size())
+    throw InputError("baseline", "", "expected either report.json files or scenarios, not a mix");
+  if (as_reports > 0 && (!o.sets.empty() || !o.thresholds.empty()))
+    throw InputError("--set", "", "does not apply to report.json files (they record the run that made them); pass scenarios to run instead");
+  if (as_reports == 0) {
     reports.clear();
     const std::vector<Scenario> scenarios = load_suite(o);
     for (auto& r : run_suite(scenarios, std::vector<RunOptions>(scenarios.size()), o.jobs)) reports.push_back(std::move(r.report));
@@ -269,7 +300,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   run->add_option("--seed", o.seed, "Random seed (overrides the scenario's).");
   run->add_option("--out", o.out_dir, "Output folder (default: out/<scenario name>).");
   add_sets(run);
-  run->add_option("--vs", o.vs, "A/B: also run with these changes ('path=value path=value') on the same random numbers; writes A/, B/ and compare.md.");
+  run->add_option("--vs", o.vs, "A/B: also run with these changes ('path=value path=value', repeatable) on the same random numbers; writes A/, B/ and compare.md.")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--max-regression", o.max_regression, "(with a baseline) allowed regression per metric.")->group("");
   run->add_flag("--timing", o.timing, "Also put wall-clock time and events/s into report.json (it is then not reproducible).");
   run->add_flag("--quiet", o.quiet, "Print no summary and no progress (failures still go to stderr).");

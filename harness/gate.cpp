@@ -58,9 +58,14 @@ Json make_baseline(const std::vector<Json>& reports) {
   for (const auto& r : reports) {
     Json metrics = Json::object();
     for (const auto& [pointer, value] : numeric_metrics(r)) metrics[pointer] = value;
-    scenarios[r["scenario"]["name"].get<std::string>()] = {{"file_hash", r["scenario"]["file_hash"]},
-                                                           {"seed", r["scenario"]["seed"]},
-                                                           {"metrics", metrics}};
+    const std::string name = r["scenario"]["name"].get<std::string>();
+    if (scenarios.contains(name))
+      throw InputError(r["scenario"]["file"].get<std::string>(), "/scenario/name",
+                       "expected one report per scenario; \"" + name + "\" appears twice");
+    scenarios[name] = {{"file_hash", r["scenario"]["file_hash"]},
+                       {"seed", r["scenario"]["seed"]},
+                       {"overrides", r["scenario"].value("overrides", Json::array())},
+                       {"metrics", metrics}};
   }
   return {{"estate_baseline", 1}, {"scenarios", scenarios}};
 }
@@ -108,14 +113,20 @@ const Json& baseline_for(const Json& baseline, const std::string& file, const Sc
     throw InputError(file, "/scenarios/" + json_pointer_escape(sc.name) + "/file_hash",
                      "expected " + sc.file_hash + " (the hash of " + sc.file + "), got " + describe_json(entry["file_hash"]) +
                          ": the baseline was recorded from a different version of this scenario; re-record it with 'estate baseline'");
+  if (entry.contains("seed") && entry["seed"] != sc.seed)
+    throw InputError(file, "/scenarios/" + json_pointer_escape(sc.name) + "/seed",
+                     "expected seed " + std::to_string(sc.seed) + " (the scenario's), got " + describe_json(entry["seed"]) +
+                         ": the baseline was recorded with another seed, so its figures are other dice's");
   return entry["metrics"];
 }
 
 Json load_report(const std::string& file) {
   Json r = read_json_file(file);
   for (const char* key : {"scenario", "latency", "oversell", "reconciliation", "integrity", "verdict"})
-    if (!r.is_object() || !r.contains(key))
-      throw InputError(file, "", std::string("expected a report.json written by 'estate run' (it has no \"") + key + "\")");
+    if (!r.is_object() || !r.contains(key) || !r[key].is_object())
+      throw InputError(file, "", std::string("expected a report.json written by 'estate run' (it has no \"") + key + "\" object)");
+  for (const char* key : {"name", "seed", "file_hash"})
+    if (!r["scenario"].contains(key)) throw InputError(file, "/scenario", std::string("expected a report with scenario.") + key);
   return r;
 }
 

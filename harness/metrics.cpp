@@ -559,11 +559,12 @@ Json Metrics::integrity_json() const {
     }
   Json by_kind = Json::object();
   for (int k = 0; k < 4; ++k) by_kind[kDuplicateKinds[k]] = duplicates_[k];
+  // Every system the pipeline calls and every failure, zeros included, so each can be named
+  // in a threshold or compared with a baseline.
   Json dl = Json::object();
-  for (std::size_t a = 0; a < dead_letters_.size(); ++a)
+  for (model::Address a : setup_.called_systems)
     for (std::size_t f = 0; f < 5; ++f)
-      if (dead_letters_[a][f] > 0)
-        dl[setup_.system_names[a] + ":" + model::failure_name(static_cast<model::Failure>(f))] = dead_letters_[a][f];
+      dl[setup_.system_names[a] + ":" + model::failure_name(static_cast<model::Failure>(f))] = dead_letters_[a][f];
   const std::uint64_t lost = lost_orders();
   return {{"lost_orders", lost},
           {"lost_orders_by_stage",
@@ -595,9 +596,8 @@ Json Metrics::integrity_json() const {
 Json Metrics::retries_json() const {
   Json out = Json::object();
   std::uint64_t total = 0;
-  for (std::size_t a = 0; a < retries_.size(); ++a)
+  for (model::Address a : setup_.called_systems)
     for (std::size_t f = 0; f < 5; ++f) {
-      if (retries_[a][f] == 0) continue;
       out[setup_.system_names[a]][model::failure_name(static_cast<model::Failure>(f))] = retries_[a][f];
       total += retries_[a][f];
     }

@@ -37,6 +37,7 @@ struct MetricsSetup {
   std::vector<bool> has_feed;                          // per channel: a view that the feed updates
   std::vector<bool> checks_view;                       // per channel: ATS view exists
   std::vector<std::string> system_names;               // by Address
+  std::vector<model::Address> called_systems;          // the systems the pipeline calls (ERP, locations)
   std::vector<std::int64_t> initial_on_hand;           // [loc * skus + sku]
   std::int64_t safety_stock = 0;
   std::int64_t safety_buffer = 0;  // the pipeline holds these back from every published figure

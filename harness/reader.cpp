@@ -104,7 +104,7 @@ void Node::fail(std::string_view key, const std::string& message) const {
   if (origin_) {
     for (const auto& [pointer, text] : origin_->overrides) {
       if (path == pointer || path.starts_with(pointer + "/") || pointer.starts_with(path + "/")) {
-        msg += " (from --set " + text + ")";
+        msg += " (from " + text + ")";
         break;
       }
     }
@@ -628,7 +628,7 @@ Json schema_definitions() {
        {{"oneOf", Json::array({limit,
                                {{"type", "object"},
                                 {"properties", {{"limit", limit},
-                                                {"max_regression", {{"description", "Regression budget against a baseline for this metric (overrides --max-regression)."},
+                                                {"max_regression", {{"description", "Regression budget against a baseline for this metric (overrides --max-regression): \"20%\", or a fraction (0.2)."},
                                                                     {"oneOf", Json::array({{{"type", "number"}, {"minimum", 0}},
                                                                                            {{"type", "string"}, {"pattern", R"(^\s*[0-9]+(\.[0-9]+)?\s*%$)"}}})}}}}},
                                 {"required", {"limit"}},

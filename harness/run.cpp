@@ -256,6 +256,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     ms.has_feed.push_back(c.feed != pipeline::FeedMode::none);
   }
   ms.system_names = system_names;
+  ms.called_systems.push_back(0);  // the ERP
+  for (std::size_t l = 0; l < L; ++l) ms.called_systems.push_back(static_cast<model::Address>(1 + l));
   ms.initial_on_hand = initial;
   ms.safety_stock = sc.safety_stock;
   ms.safety_buffer = sc.pipeline.safety_buffer;
@@ -601,6 +603,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
                         {"drain_max_s", round6(sim::to_seconds(sc.drain_max))},
                         {"hash", scenario_hash(sc.document)},
                         {"file_hash", sc.file_hash},
+                        {"overrides", sc.overrides},
                         {"estate_version", ESTATE_VERSION}};
   report["latency"] = metrics.latency_json(end);
   report["oversell"] = metrics.oversell_json(end);

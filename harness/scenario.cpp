@@ -1,6 +1,7 @@
 #include "harness/scenario.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -495,7 +496,20 @@ void check_overlaps(const Node& root, const Scenario& sc) {
 
 void read_scenario(Node& root, Scenario& sc) {
   root.text("$schema", "", "The schema this file follows (for editors).");
-  sc.name = root.text("name", sc.name, "Short name of the scenario (default: the file name).");
+  sc.name = root.text("name", sc.name, "Short name of the scenario (default: the file name): letters, digits, '.', '_', '-'; it names the output folder.");
+  // The name becomes a folder under --out: no separators, no "." or "..", nothing that
+  // collides with a gate's own files.
+  if (!root.schema_mode()) {
+    const bool ok = !sc.name.empty() && sc.name.size() <= 100 && sc.name.front() != '.' &&
+                    std::all_of(sc.name.begin(), sc.name.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+                    }) &&
+                    sc.name != "summary.md" && sc.name != "junit.xml";
+    if (!ok)
+      root.fail(root.has("name") ? "name" : "",
+                "expected a scenario name of letters, digits, '.', '_' and '-' (not starting with '.'), got \"" + sc.name + "\"" +
+                    (root.has("name") ? "" : " (from the file name; set \"name\")"));
+  }
   sc.description = root.text("description", "", "What the scenario answers, in a sentence.");
   sc.seed = static_cast<std::uint64_t>(root.integer("seed", 1, "Random seed (--seed overrides).", 0, 9'007'199'254'740'991));
   sc.duration = root.duration("duration", sim::hours(6), "Simulated time with demand; a drain follows.", sim::seconds(1));
@@ -577,10 +591,10 @@ Scenario parse_scenario(const Json& doc, const Origin& origin) {
   return sc;
 }
 
-std::string apply_override(Json& doc, const std::string& assignment, const std::string& file) {
+std::string apply_override(Json& doc, const std::string& assignment, const std::string& file, const std::string& flag) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw InputError(file, "", "--set " + assignment + ": expected path=value, like pipeline.idempotency.enabled=false");
+    throw InputError(file, "", flag + " " + assignment + ": expected path=value, like pipeline.idempotency.enabled=false");
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   std::vector<std::string> parts;
@@ -597,6 +611,11 @@ std::string apply_override(Json& doc, const std::string& assignment, const std::
   } catch (const nlohmann::json::exception&) {
     value = text;  // not JSON: a string such as 5m or most_stock
   }
+  try {
+    (void)value.dump();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError(file, "", flag + " " + assignment + ": expected UTF-8 text");
+  }
   // An override inside a map the file leaves to its defaults (the channels, the
   // locations) changes that default map; it does not replace it with one entry.
   if (parts.size() > 1 && doc.is_object() && !doc.contains(parts[0])) {
@@ -607,19 +626,19 @@ std::string apply_override(Json& doc, const std::string& assignment, const std::
   std::string pointer;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const std::string& part = parts[i];
-    if (part.empty()) throw InputError(file, pointer, "--set " + assignment + ": empty path segment");
+    if (part.empty()) throw InputError(file, pointer, flag + " " + assignment + ": empty path segment");
     pointer += "/" + json_pointer_escape(part);
     const bool last = i + 1 == parts.size();
     if (at->is_array()) {
       std::size_t idx = 0;
       const auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), idx);
       if (ec != std::errc() || p != part.data() + part.size() || idx >= at->size())
-        throw InputError(file, pointer, "--set " + assignment + ": expected an index below " + std::to_string(at->size()));
+        throw InputError(file, pointer, flag + " " + assignment + ": expected an index below " + std::to_string(at->size()));
       at = &(*at)[idx];
     } else {
       if (at->is_null()) *at = Json::object();
       if (!at->is_object())
-        throw InputError(file, pointer, "--set " + assignment + ": cannot set a key inside " + describe_json(*at));
+        throw InputError(file, pointer, flag + " " + assignment + ": cannot set a key inside " + describe_json(*at));
       at = &(*at)[part];
     }
     if (last) *at = value;
@@ -627,7 +646,7 @@ std::string apply_override(Json& doc, const std::string& assignment, const std::
   return pointer;
 }
 
-Scenario load_scenario(const std::string& file, const std::vector<std::string>& sets) {
+Scenario load_scenario(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& changes) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "", "cannot read the file");
   std::stringstream buf;
@@ -654,9 +673,13 @@ Scenario load_scenario(const std::string& file, const std::vector<std::string>& 
   }
   Origin origin{file, {}};
   const std::string file_hash = sim_hash_hex(doc);
-  for (const auto& s : sets) origin.overrides.emplace_back(apply_override(doc, s, file), s);
+  for (const auto& s : sets) origin.overrides.emplace_back(apply_override(doc, s, file, "--set"), "--set " + s);
+  for (const auto& s : changes) origin.overrides.emplace_back(apply_override(doc, s, file, "--vs"), "--vs " + s);
+  Json overrides = Json::array();
+  for (const auto& [pointer, typed] : origin.overrides) overrides.push_back(typed);
   Scenario sc = parse_scenario(doc, origin);
   sc.file_hash = file_hash;
+  sc.overrides = overrides;
   return sc;
 }
 

@@ -1,6 +1,7 @@
 #include "harness/thresholds.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -13,9 +14,19 @@ namespace estate::harness {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
+}
+
+// The unit a report metric is in, from its key: "_s" is seconds; rates, variances and
+// utilisation are fractions; booleans are booleans; everything else is a plain number.
+enum class MetricKind { number, seconds, fraction, boolean };
+MetricKind metric_kind(const std::string& key, const Json& value) {
+  if (value.is_boolean()) return MetricKind::boolean;
+  if (key.size() > 2 && key.ends_with("_s")) return MetricKind::seconds;
+  if (key.ends_with("rate") || key.ends_with("variance") || key == "utilization") return MetricKind::fraction;
+  return MetricKind::number;
 }
 
 std::optional<double> plain_number(std::string_view s) {
@@ -199,34 +210,74 @@ void resolve_thresholds(std::vector<Threshold>& thresholds, const Json& shape, c
   std::vector<std::string> known;
   for (const auto& [pointer, _] : numeric_metrics(shape)) known.push_back(dotted(pointer));
   for (auto& t : thresholds) {
-    const Json* node = &shape;
-    std::string pointer;
-    std::size_t start = 0;
-    bool ok = true;
-    while (ok && start <= t.metric.size()) {
+    auto fail = [&](const std::string& message) {
+      if (t.where.rfind("--threshold", 0) == 0) throw InputError(file, "--threshold " + t.metric, message);
+      throw InputError(file, t.where, message);
+    };
+    // Split on dots, then walk: a key may itself contain dots ("stages.pipeline.ingest" or
+    // "stages.wh1.pick"), so at each level the longest run of segments that is a key wins.
+    std::vector<std::string> segs;
+    for (std::size_t start = 0;;) {
       const std::size_t dot = t.metric.find('.', start);
-      const std::string seg = t.metric.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-      const bool last = dot == std::string::npos;
-      std::size_t index = 0;
-      const auto [end, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), index);
-      if (node->is_array() && ec == std::errc() && end == seg.data() + seg.size() && index < node->size()) {
-        node = &(*node)[index];
-        pointer += "/" + seg;
-      } else if (node->is_object() && node->contains(seg)) {
-        node = &node->at(seg);
-        pointer += "/" + json_pointer_escape(seg);
-      } else if (last && node->is_object() && node->contains(seg + "_s")) {
-        node = &node->at(seg + "_s");
-        pointer += "/" + json_pointer_escape(seg + "_s");
-      } else {
-        ok = false;
-      }
-      if (last) break;
+      segs.push_back(t.metric.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    const bool numeric = ok && (node->is_number() || node->is_boolean());
-    const bool in_sections = ok && (pointer.rfind("/scenario", 0) != 0) && (pointer.rfind("/verdict", 0) != 0);
-    if (numeric && in_sections) {
+    const Json* node = &shape;
+    std::string pointer, key;
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < segs.size();) {
+      const bool canonical_index = !segs[i].empty() && std::all_of(segs[i].begin(), segs[i].end(), ::isdigit) &&
+                                   (segs[i] == "0" || segs[i][0] != '0');
+      if (node->is_array()) {
+        const std::size_t index = canonical_index ? std::stoul(segs[i]) : node->size();
+        ok = index < node->size();
+        if (ok) {
+          node = &(*node)[index];
+          pointer += "/" + segs[i];
+          key = segs[i];
+          ++i;
+        }
+        continue;
+      }
+      std::size_t take = 0;
+      std::string joined;
+      for (std::size_t k = segs.size() - i; k >= 1 && take == 0; --k) {
+        std::string candidate = segs[i];
+        for (std::size_t j = 1; j < k; ++j) candidate += "." + segs[i + j];
+        const bool last = i + k == segs.size();
+        if (node->is_object() && node->contains(candidate)) {
+          take = k;
+          joined = candidate;
+        } else if (last && node->is_object() && node->contains(candidate + "_s")) {
+          take = k;
+          joined = candidate + "_s";
+        }
+      }
+      ok = take > 0;
+      if (ok) {
+        node = &node->at(joined);
+        pointer += "/" + json_pointer_escape(joined);
+        key = joined;
+        i += take;
+      }
+    }
+    const bool in_sections = ok && pointer.rfind("/scenario", 0) != 0 && pointer.rfind("/verdict", 0) != 0 &&
+                             pointer.rfind("/timeline", 0) != 0 && pointer.rfind("/thresholds", 0) != 0;
+    if (ok && in_sections && (node->is_number() || node->is_boolean())) {
+      // The limit's unit must be the metric's: no "< 30s" on a rate, no "< 5%" on a latency.
+      const MetricKind kind = metric_kind(key, *node);
+      const bool boolean_limit = t.unit == LimitUnit::number && (t.limit_text.ends_with("true") || t.limit_text.ends_with("false"));
+      if (kind == MetricKind::boolean && !boolean_limit)
+        fail("\"" + t.metric + "\" is true or false: expected a limit like \"== true\", got \"" + t.limit_text + "\"");
+      if (kind != MetricKind::boolean && boolean_limit)
+        fail("\"" + t.metric + "\" is a number: expected a numeric limit, got \"" + t.limit_text + "\"");
+      if (t.unit == LimitUnit::seconds && kind != MetricKind::seconds)
+        fail("\"" + t.metric + "\" is not a duration: expected a limit without a time unit, got \"" + t.limit_text + "\"");
+      if (t.unit == LimitUnit::fraction && kind != MetricKind::fraction)
+        fail("\"" + t.metric + "\" is not a rate or fraction: expected a limit without %, got \"" + t.limit_text + "\"");
+      // A plain number is in the report's own unit; show it in the metric's.
+      if (t.unit == LimitUnit::number) t.unit = kind == MetricKind::seconds ? LimitUnit::seconds : kind == MetricKind::fraction ? LimitUnit::fraction : LimitUnit::number;
       t.pointer = pointer;
       continue;
     }
@@ -241,12 +292,25 @@ void resolve_thresholds(std::vector<Threshold>& thresholds, const Json& shape, c
         nearest = shown;
       }
     }
-    std::string message = ok ? "\"" + t.metric + "\" is a group of metrics, not a number"
-                              : "no metric \"" + t.metric + "\" in report.json";
+    std::string message = !ok || !in_sections ? "no metric \"" + t.metric + "\" in report.json"
+                          : node->is_object() || node->is_array() ? "\"" + t.metric + "\" is a group of metrics, not a number"
+                                                                  : "\"" + t.metric + "\" is not a number (" + describe_json(*node) + ")";
     if (!nearest.empty()) message += "; nearest: " + nearest;
-    if (t.where.rfind("--threshold", 0) == 0) throw InputError("--threshold", "", message);
-    throw InputError(file, t.where, message);
+    fail(message);
   }
+  // One threshold per metric: a later one (a --threshold) replaces an earlier one on the same
+  // metric however it was spelled, and keeps its regression budget unless it sets its own.
+  std::vector<Threshold> merged;
+  for (auto& t : thresholds) {
+    auto same = std::find_if(merged.begin(), merged.end(), [&](const Threshold& m) { return m.pointer == t.pointer; });
+    if (same == merged.end()) {
+      merged.push_back(std::move(t));
+      continue;
+    }
+    if (!t.max_regression) t.max_regression = same->max_regression;
+    *same = std::move(t);
+  }
+  thresholds = std::move(merged);
 }
 
 std::string format_value(double v, LimitUnit unit) {

@@ -45,11 +45,13 @@ std::string compare_markdown(const nlohmann::ordered_json& a, const nlohmann::or
   const auto& sb = b["scenario"];
   out += "A: `" + label_a + "` (" + sa["name"].get<std::string>() + ", seed " + std::to_string(sa["seed"].get<std::uint64_t>()) +
          ")  \nB: `" + label_b + "` (" + sb["name"].get<std::string>() + ", seed " + std::to_string(sb["seed"].get<std::uint64_t>()) + ")\n";
+  if (sa["name"] != sb["name"] || sa.value("file_hash", "") != sb.value("file_hash", ""))
+    out += "\nThese are reports of different scenarios (or versions of one): compare designs on one scenario.\n";
   if (sa["seed"] != sb["seed"]) out += "\nThe seeds differ: part of every difference below is chance, not design.\n";
   out += "\n| metric | A | B | B - A | change |\n|---|---:|---:|---:|---:|\n";
   for (const auto& row : rows(a)) {
     const nlohmann::json::json_pointer p(row.pointer);
-    if (!a.contains(p) || !b.contains(p)) continue;
+    if (!a.contains(p) || !b.contains(p) || !a.at(p).is_number() || !b.at(p).is_number()) continue;
     const double va = a.at(p).get<double>(), vb = b.at(p).get<double>();
     std::string change = "-";
     if (va != 0) {

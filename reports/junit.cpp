@@ -11,10 +11,13 @@ std::string xml_escape(const std::string& s) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
+      // Escaped, so attribute normalisation does not turn them into spaces.
       case '\n': out += "&#10;"; break;
+      case '\r': out += "&#13;"; break;
+      case '\t': out += "&#9;"; break;
       default:
-        // Control characters are not allowed in XML 1.0.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r') out += ' ';
+        // Other control characters are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(c) < 0x20) out += ' ';
         else out += c;
     }
   }

@@ -7,13 +7,20 @@
 namespace estate::reports {
 namespace {
 
-std::string cell(std::string s) {
+// Text from a scenario (names, descriptions, messages) made safe for one Markdown line or
+// table cell: no line breaks, no table pipes, no code-span backticks, and nothing that a
+// line could start a heading, list or quote with.
+std::string cell(const std::string& s) {
   std::string out;
   for (char c : s) {
     if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
+    else if (c == '\n' || c == '\r' || c == '\t') out += ' ';
+    else if (c == '`') out += '\'';
+    else if (c == '<') out += "&lt;";
     else out += c;
   }
+  if (!out.empty() && (out[0] == '#' || out[0] == '>' || out[0] == '-' || out[0] == '*' || out[0] == '+' || out[0] == '='))
+    out.insert(0, "\\");
   return out;
 }
 
@@ -58,8 +65,8 @@ std::string threshold_row(const Json& t, const std::string& scenario) {
 
 std::string run_markdown(const Json& r) {
   const Json& sc = r["scenario"];
-  std::string out = "## estate: " + sc["name"].get<std::string>() + " — " + (passed(r) ? "PASS" : "FAIL") + "\n\n";
-  if (!sc["description"].get<std::string>().empty()) out += sc["description"].get<std::string>() + "\n\n";
+  std::string out = "## estate: " + cell(sc["name"].get<std::string>()) + " — " + (passed(r) ? "PASS" : "FAIL") + "\n\n";
+  if (!sc["description"].get<std::string>().empty()) out += cell(sc["description"].get<std::string>()) + "\n\n";
   const Json& run = r["run"];
   out += "Seed " + num(sc["seed"]) + ", " + human_seconds(sc["duration_s"].get<double>()) + " simulated and " +
          human_seconds(run["drain_s"].get<double>()) + " of drain; " + num(run["orders_placed"]) + " orders, " +
@@ -71,7 +78,7 @@ std::string run_markdown(const Json& r) {
   }
   out += "| latency | count | p50 | p90 | p99 | p99.9 | max |\n|---|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& [flow, v] : r["latency"].items()) {
-    out += "| " + flow + " | " + num(v["count"]);
+    out += "| " + cell(flow) + " | " + num(v["count"]);
     for (const char* k : {"p50_s", "p90_s", "p99_s", "p999_s", "max_s"})
       out += " | " + (v["count"].get<std::int64_t>() ? human_seconds(v[k].get<double>()) : std::string("-"));
     out += " |\n";
@@ -88,7 +95,7 @@ std::string run_markdown(const Json& r) {
          ", conservation " + (in["conservation_ok"].get<bool>() ? "ok" : "**violated**") + ", dead-letter events " +
          num(in["dead_letter_events"]) + ".\n";
   for (const auto& w : r["outages"]) {
-    out += "- **Outage:** " + w["system"].get<std::string>() + " " + w["mode"].get<std::string>() + " from " +
+    out += "- **Outage:** " + cell(w["system"].get<std::string>()) + " " + w["mode"].get<std::string>() + " from " +
            human_seconds(w["start_s"].get<double>()) + " to " + human_seconds(w["end_s"].get<double>());
     if (w["recover_s"].is_number()) out += ", backlog cleared " + human_seconds(w["recover_s"].get<double>()) + " after";
     out += ".\n";

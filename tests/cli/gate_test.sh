@@ -50,7 +50,7 @@ done
 #    limit and baseline.
 run 1 -- "$estate" gate "$src/scenarios/steady_state.json" --baseline "$tmp/base.json" --out "$tmp/g4" --set erp.quota.rate=300/min
 has "$tmp/g4/summary.md" "## estate gate: FAIL"
-matches "$tmp/g4/summary.md" "latency\.order_to_erp\.p99 = $d, limit < 25m, baseline $d \(\+[0-9.]+%\): FAILED the limit, regressed beyond the 10% budget"
+matches "$tmp/g4/summary.md" "latency\.order_to_erp\.p99 = $d, limit &lt; 25m, baseline $d \(\+[0-9.]+%\): FAILED the limit, regressed beyond the 10% budget"
 matches "$tmp/g4/junit.xml" "failure type=\"threshold\" message=\"latency\.order_to_erp\.p99 = $d, limit &lt; 25m, baseline $d"
 valid_junit "$tmp/g4/junit.xml"
 # A regression within the limit but beyond the budget also fails, as a regression.
@@ -86,7 +86,6 @@ has "$tmp/out" 'op.json: /thresholds/latency.order_ack.p99: expected a limit lik
 printf '{"duration": "1h", "thresholds": {"latency.order_ack": "< 5s"}}' >"$tmp/group.json"
 run 2 -- "$estate" validate "$tmp/group.json"
 has "$tmp/out" '"latency.order_ack" is a group of metrics, not a number'
-run 2 -- "$estate" max-regression-typo 2>/dev/null
 run 2 -- "$estate" gate "$src/scenarios" --max-regression ten --out "$tmp/x"
 has "$tmp/out" "--max-regression: /: expected a percentage like 10%"
 [ -e "$tmp/x" ] && say "a refused gate wrote output"
@@ -100,4 +99,50 @@ has "$tmp/ab/compare.md" "vs pipeline.reservation.enabled=false channels.storefr
 # Same demand on both sides: the same number of orders placed.
 a=$(grep -o '"orders_placed": [0-9]*' "$tmp/ab/A/report.json"); b=$(grep -o '"orders_placed": [0-9]*' "$tmp/ab/B/report.json")
 [ "$a" = "$b" ] || say "A and B placed different numbers of orders ($a vs $b): not common random numbers"
+# 6. Regressions from review.
+# A scenario name names a folder: it cannot climb out of --out.
+printf '{"name": "../../escaped", "duration": "30m"}' >"$tmp/climb.json"
+run 2 -- "$estate" run "$tmp/climb.json" --out "$tmp/climb"
+has "$tmp/out" 'climb.json: /name: expected a scenario name of letters, digits'
+[ -e "$tmp/../escaped" ] && say "a scenario name wrote outside --out"
+printf '{"duration": "30m"}' >"$tmp/has space.json"
+run 2 -- "$estate" validate "$tmp/has space.json"
+has "$tmp/out" '(from the file name; set "name")'
+# Metrics under dotted keys, and keys that used to appear only when something happened.
+run 0 -- "$estate" validate "$src/scenarios/warehouse_outage.json" --threshold "stages.pipeline.ingest.peak_queue < 1000" \
+  --threshold "stages.wh1.pick.utilization < 90%" --threshold "retries.by_system.wh2.unavailable < 100000" \
+  --threshold "integrity.dead_letters.erp:throttled == 0" --threshold "integrity.conservation_ok == true"
+has "$tmp/out" "16 thresholds"
+# A non-canonical array index is refused at validation, not crashed on after the run.
+run 2 -- "$estate" validate "$src/scenarios/warehouse_outage.json" --threshold "outages.00.recover_s < 1h"
+has "$tmp/out" 'no metric "outages.00.recover_s"'
+# A limit's unit must be its metric's.
+run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "oversell.rate < 30s"
+has "$tmp/out" '"oversell.rate" is not a duration'
+run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "latency.order_to_erp.p99 < 5%"
+has "$tmp/out" 'is not a rate or fraction'
+run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "integrity.conservation_ok == 0.5"
+has "$tmp/out" 'is true or false'
+run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "scenario.seed == 7"
+has "$tmp/out" 'no metric "scenario.seed"'
+# A baseline recorded with another seed is another dice roll.
+run 0 -- "$estate" run "$src/scenarios/steady_state.json" --seed 9 --quiet --out "$tmp/s9"
+run 0 -- "$estate" baseline "$tmp/s9/report.json" --out "$tmp/base9.json"
+run 2 -- "$estate" gate "$src/scenarios/steady_state.json" --baseline "$tmp/base9.json" --out "$tmp/x9"
+has "$tmp/out" '/scenarios/steady_state/seed: expected seed 7'
+run 2 -- "$estate" baseline "$tmp/s9/report.json" --set duration=1h --out "$tmp/x.json"
+has "$tmp/out" 'does not apply to report.json files'
+run 2 -- "$estate" baseline "$tmp/s9/report.json" "$src/scenarios/steady_state.json" --out "$tmp/x.json"
+has "$tmp/out" 'expected either report.json files or scenarios, not a mix'
+run 2 -- "$estate" baseline "$tmp/s9/report.json" "$tmp/s9/report.json" --out "$tmp/x.json"
+has "$tmp/out" 'appears twice'
+# --quiet still says why a gate failed.
+"$estate" gate "$src/scenarios/steady_state.json" --quiet --out "$tmp/gq" --set erp.quota.rate=300/min >"$tmp/gq.out" 2>"$tmp/gq.err"
+[ $? = 1 ] || say "a failing quiet gate did not exit 1"
+[ -s "$tmp/gq.out" ] && say "a quiet gate printed on stdout"
+has "$tmp/gq.err" "latency.order_to_erp.p99 = "
+# --vs values may contain spaces.
+run 0 -- "$estate" run "$src/scenarios/steady_state.json" --out "$tmp/ab2" --set duration=1h --vs "description=hello world pipeline.feed.safety_buffer=1"
+has "$tmp/ab2/B/report.json" '"description": "hello world"'
+has "$tmp/ab2/B/report.json" '"--vs pipeline.feed.safety_buffer=1"'
 exit $fail

@@ -94,7 +94,7 @@ TEST_CASE("set overrides (estate run --set) change any value by its path, and er
   Json doc = Json::object();
   Origin origin{"s.json", {}};
   origin.overrides.emplace_back(estate::harness::apply_override(doc, "pipeline.idempotency.enabled=false", "s.json"),
-                                "pipeline.idempotency.enabled=false");
+                                "--set pipeline.idempotency.enabled=false");
   origin.overrides.emplace_back(estate::harness::apply_override(doc, "channels.marketplace.feed.interval=5m", "s.json"),
                                 "channels.marketplace.feed.interval=5m");
   estate::harness::apply_override(doc, "/erp/concurrency=30", "s.json");
@@ -110,7 +110,7 @@ TEST_CASE("set overrides (estate run --set) change any value by its path, and er
   Json bad = Json::object();
   Origin o2{"s.json", {}};
   o2.overrides.emplace_back(estate::harness::apply_override(bad, "pipeline.idempotncy.enabled=false", "s.json"),
-                            "pipeline.idempotncy.enabled=false");
+                            "--set pipeline.idempotncy.enabled=false");
   try {
     parse_scenario(bad, o2);
     FAIL("accepted a typo");

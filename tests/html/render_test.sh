@@ -19,8 +19,9 @@ for c in chromium chromium-browser google-chrome; do command -v "$c" >/dev/null 
 command -v xmllint >/dev/null || fail "xmllint is not installed (libxml2-utils; scripts/setup installs it)"
 
 # --- two runs, from a directory outside the repository: the page needs nothing from it. The
-# name and description carry markup and a U+2028, which must reach the page as text.
-name='peak</title><script>document.title="x"</script>'
+# description carries markup and a U+2028, which must reach the page as text (a scenario's
+# name cannot: it names the output folder, so it is letters, digits, '.', '_' and '-').
+name='peak.markup_test-1'
 description=$'promo </script><b>not bold</b> & "quoted" \xe2\x80\xa8 after a line separator'
 args=(run "$src/scenarios/peak_promotion.json" --quiet --set duration=2h --set timeline.0.at=30m --set timeline.0.for=1h
   --set "name=$name" --set "description=$description")
