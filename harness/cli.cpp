@@ -95,7 +95,7 @@ void print_failures(const Json& report, std::ostream& err) {
 Scenario prepare(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& thresholds,
                  const std::vector<std::string>& changes = {}) {
   Scenario sc = load_scenario(file, sets, changes);
-  for (const auto& t : thresholds) merge_threshold(sc.thresholds, parse_threshold_flag(t));
+  for (const auto& t : thresholds) sc.thresholds.push_back(parse_threshold_flag(t));
   check_thresholds(sc);
   return sc;
 }

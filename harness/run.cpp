@@ -210,14 +210,6 @@ void check_thresholds(Scenario& scenario) {
   resolve_thresholds(scenario.thresholds, report_shape(scenario), scenario.file);
 }
 
-std::string scenario_hash(const Json& document) {
-  const std::string text = document.dump();
-  std::uint64_t h = sim::hash_name(text);
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
 RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   const std::uint64_t seed = options.seed.value_or(sc.seed);

@@ -40,7 +40,4 @@ Json report_shape(const Scenario& scenario);
 // Resolves the scenario's thresholds against its report shape (InputError if a metric is missing).
 void check_thresholds(Scenario& scenario);
 
-// FNV-1a of the effective scenario document, as hex: names the exact input of a report.
-std::string scenario_hash(const Json& document);
-
 }  // namespace estate::harness

@@ -534,12 +534,6 @@ void read_scenario(Node& root, Scenario& sc) {
   if (!root.schema_mode()) check_overlaps(root, sc);
 }
 
-std::string sim_hash_hex(const Json& doc) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(sim::hash_name(doc.dump())));
-  return buf;
-}
-
 std::string strip_extension(const std::string& file) {
   const auto slash = file.find_last_of('/');
   std::string base = slash == std::string::npos ? file : file.substr(slash + 1);
@@ -580,6 +574,12 @@ std::string system_name(const Scenario& s, const SystemRef& ref) {
   return "?";
 }
 
+std::string scenario_hash(const Json& document) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(sim::hash_name(document.dump())));
+  return buf;
+}
+
 Scenario parse_scenario(const Json& doc, const Origin& origin) {
   Scenario sc;
   sc.file = origin.file;
@@ -587,7 +587,7 @@ Scenario parse_scenario(const Json& doc, const Origin& origin) {
   Node root = Node::read(origin, doc);
   read_scenario(root, sc);
   sc.document = doc;
-  sc.file_hash = sim_hash_hex(doc);
+  sc.file_hash = scenario_hash(doc);
   return sc;
 }
 
@@ -672,7 +672,7 @@ Scenario load_scenario(const std::string& file, const std::vector<std::string>& 
                                    (colon == std::string::npos ? what : what.substr(colon)) + ")");
   }
   Origin origin{file, {}};
-  const std::string file_hash = sim_hash_hex(doc);
+  const std::string file_hash = scenario_hash(doc);
   for (const auto& s : sets) origin.overrides.emplace_back(apply_override(doc, s, file, "--set"), "--set " + s);
   for (const auto& s : changes) origin.overrides.emplace_back(apply_override(doc, s, file, "--vs"), "--vs " + s);
   Json overrides = Json::array();

@@ -189,16 +189,6 @@ Threshold parse_threshold_flag(const std::string& text) {
   return t;
 }
 
-void merge_threshold(std::vector<Threshold>& into, Threshold t) {
-  for (auto& existing : into) {
-    if (existing.metric == t.metric) {
-      existing = std::move(t);
-      return;
-    }
-  }
-  into.push_back(std::move(t));
-}
-
 std::vector<std::pair<std::string, double>> numeric_metrics(const Json& report) {
   std::vector<std::pair<std::string, double>> out;
   for (const char* section : {"latency", "oversell", "reconciliation", "integrity", "retries", "stages", "outages", "run"})
@@ -314,17 +304,7 @@ void resolve_thresholds(std::vector<Threshold>& thresholds, const Json& shape, c
 }
 
 std::string format_value(double v, LimitUnit unit) {
-  char buf[48];
-  switch (unit) {
-    case LimitUnit::seconds: return reports::human_seconds(v);
-    case LimitUnit::fraction:
-      std::snprintf(buf, sizeof buf, "%.4g%%", v * 100);
-      return buf;
-    case LimitUnit::number:
-      std::snprintf(buf, sizeof buf, "%.6g", v);
-      return buf;
-  }
-  return "?";
+  return reports::format_metric(v, unit == LimitUnit::seconds ? "s" : unit == LimitUnit::fraction ? "fraction" : "");
 }
 
 Json evaluate_thresholds(const std::vector<Threshold>& thresholds, const Json& report, const Json* baseline,

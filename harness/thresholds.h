@@ -41,17 +41,15 @@ const char* op_text(Op op);
 std::vector<Threshold> read_thresholds(Node& root);
 // Parses --threshold "METRIC OP VALUE" (e.g. "latency.order_to_erp.p99 < 20s").
 Threshold parse_threshold_flag(const std::string& text);
-// Adds or replaces by metric name.
-void merge_threshold(std::vector<Threshold>& into, Threshold t);
 
 // Resolves each metric against a report of the same estate (its shape) and fills `pointer`;
 // throws InputError naming the scenario file and the threshold when a metric does not exist.
+// Thresholds on the same metric merge: the later (a --threshold) wins and keeps the earlier
+// one's max_regression unless it sets its own.
 void resolve_thresholds(std::vector<Threshold>& thresholds, const Json& report_shape, const std::string& file);
 
 // Every numeric metric of a report (series and distributions left out), by JSON pointer.
 std::vector<std::pair<std::string, double>> numeric_metrics(const Json& report);
-
-struct Baseline;  // harness/baseline.h
 
 // Evaluates thresholds against a finished report, comparing with baseline values where given
 // (by pointer). Returns the "thresholds" section of report.json.

@@ -45,8 +45,6 @@ class Pipeline final : public model::Component {
 
   const sim::Station& station(StageId s) const { return stations_[static_cast<int>(s)]; }
   sim::Station& station(StageId s) { return stations_[static_cast<int>(s)]; }
-  std::size_t dead_letters_remaining() const { return dlq_.size(); }
-  std::uint64_t ledger_version() const { return version_; }
 
  private:
   enum class JobType : std::uint8_t {
