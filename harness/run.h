@@ -8,6 +8,7 @@
 
 #include "harness/reader.h"
 #include "harness/scenario.h"
+#include "sim/time.h"
 
 namespace estate::harness {
 
@@ -33,6 +34,26 @@ struct RunResult {
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+class Estate;
+struct RunFacts;
+}  // namespace estate::harness
+namespace estate::hosts {
+class Host;
+}
+namespace estate::harness {
+
+struct DriveOptions {
+  std::function<void(double)> progress;
+  // Whether the pipeline can be asked for one last reconciliation at the end of the drain
+  // (a foreign pipeline cannot).
+  bool can_reconcile = true;
+  // How far the drain advances between checks for quiescence.
+  sim::Tick drain_step = sim::seconds(1);
+};
+// Plays an installed estate on a host: the scenario's duration, then the drain until every
+// system is quiescent (or drain.max), sampling series on the way.
+RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options);
 
 // The report of this estate with nothing simulated: every section and key a real run has,
 // so thresholds can be checked before a run starts.

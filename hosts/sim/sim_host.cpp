@@ -1,10 +1,10 @@
-#include "harness/sim_host.h"
+#include "hosts/sim/sim_host.h"
 
 #include <algorithm>
 
 #include "sim/assert.h"
 
-namespace estate::harness {
+namespace estate::hosts {
 
 model::Address SimHost::add(model::Component* component, const std::string& name) {
   ESTATE_ASSERT(owned_links_.empty(), "sim host: add every component before any link");
@@ -15,7 +15,7 @@ model::Address SimHost::add(model::Component* component, const std::string& name
   return a;
 }
 
-sim::Link& SimHost::link(model::Address from, model::Address to, sim::LinkConfig config) {
+void SimHost::link(model::Address from, model::Address to, sim::LinkConfig config) {
   const std::size_t n = components_.size();
   if (links_.size() != n * n) {
     links_.assign(n * n, nullptr);
@@ -25,12 +25,6 @@ sim::Link& SimHost::link(model::Address from, model::Address to, sim::LinkConfig
   link_rngs_.push_back(sim::Rng::stream(seed_, "link:" + names_[from] + "->" + names_[to]));
   links_[from * n + to] = owned_links_.back().get();
   link_index_[from * n + to] = static_cast<std::uint32_t>(owned_links_.size() - 1);
-  return *owned_links_.back();
-}
-
-sim::Link* SimHost::find_link(model::Address from, model::Address to) {
-  const std::size_t n = components_.size();
-  return links_.empty() ? nullptr : links_[from * n + to];
 }
 
 void SimHost::start() {
@@ -39,6 +33,18 @@ void SimHost::start() {
     components_[a]->start(*this);
   }
   current_ = model::kNoAddress;
+}
+
+void SimHost::at(sim::Tick t, std::function<void()> action) {
+  ESTATE_ASSERT(t >= now_, "sim host: an action in the past");
+  actions_.push({t, action_seq_++, std::move(action)});
+}
+
+void SimHost::as(model::Address a, const std::function<void(model::Context&)>& f) {
+  const model::Address saved = current_;
+  current_ = a;
+  f(static_cast<model::Context&>(*this));
+  current_ = saved;
 }
 
 void SimHost::send(model::Address to, const model::Msg& msg) {
@@ -74,28 +80,31 @@ model::DocId SimHost::put_doc(model::Doc doc) {
   return static_cast<model::DocId>(docs_.size() - 1);
 }
 
-void SimHost::inject(model::Address to, model::Msg msg) {
-  msg.from = model::kNoAddress;
-  msg.to = to;
-  queue_.push(now_, msg);
+void SimHost::inject(model::Address to, const model::Msg& msg) {
+  model::Msg m = msg;
+  m.from = model::kNoAddress;
+  m.to = to;
+  queue_.push(now_, m);
   ++in_flight_;
 }
 
-void SimHost::advance_to(sim::Tick t) {
-  ESTATE_ASSERT(t >= now_ && queue_.next_time() >= t, "sim host: advancing past due events");
-  now_ = t;
-}
-
-SimHost::Stop SimHost::run_until(sim::Tick until, std::uint64_t max_events) {
+Host::Stop SimHost::run_until(sim::Tick until) {
   model::Msg m;
   for (;;) {
-    const sim::Tick t = queue_.next_time();
-    if (t == sim::kNever) return Stop::empty;
-    if (t > until) {
+    const sim::Tick next_event = queue_.next_time();
+    // Timeline actions due at t run before the events due at t.
+    if (!actions_.empty() && actions_.top().at < until && actions_.top().at <= next_event) {
+      const Action action = actions_.top();
+      actions_.pop();
+      now_ = std::max(now_, action.at);
+      action.run();
+      continue;
+    }
+    if (next_event == sim::kNever || next_event >= until) {
       now_ = std::max(now_, until);
       return Stop::reached;
     }
-    if (events_ >= max_events) return Stop::budget;
+    if (events_ >= max_events_) return Stop::budget;
     sim::Tick at = 0;
     queue_.pop(at, m);
     ESTATE_ASSERT(at >= now_, "sim host: event in the past");
@@ -107,19 +116,20 @@ SimHost::Stop SimHost::run_until(sim::Tick until, std::uint64_t max_events) {
   }
 }
 
-bool SimHost::all_quiescent() const {
-  if (in_flight_ != 0) return false;
+bool SimHost::quiescent() {
+  if (in_flight_ != 0 || !actions_.empty()) return false;
   for (const auto* c : components_)
     if (!c->quiescent()) return false;
   return true;
 }
 
-std::vector<std::string> SimHost::busy() const {
+std::vector<std::string> SimHost::busy() {
   std::vector<std::string> out;
   for (std::size_t a = 0; a < components_.size(); ++a)
     if (!components_[a]->quiescent()) out.push_back(names_[a]);
   if (in_flight_ > 0) out.push_back(std::to_string(in_flight_) + " messages in flight");
+  if (!actions_.empty()) out.push_back(std::to_string(actions_.size()) + " timeline actions pending");
   return out;
 }
 
-}  // namespace estate::harness
+}  // namespace estate::hosts

@@ -1,0 +1,121 @@
+#include "harness/timeline.h"
+
+#include <cmath>
+
+#include "hosts/sim/sim_host.h"
+#include "sim/assert.h"
+
+namespace estate::harness {
+using sim::Tick;
+
+void schedule_timeline(Estate& estate, hosts::Host& host) {
+  const Scenario& sc = estate.scenario();
+  const std::size_t N = sc.skus;
+  Metrics& metrics = estate.metrics();
+  auto* sim_host = dynamic_cast<hosts::SimHost*>(&host);
+  auto source_link = [&estate, sim_host](const SystemRef& src) -> sim::Link& {
+    sim::Link* link = sim_host->find_link(estate.address_of(src), estate.pipeline_address());
+    ESTATE_ASSERT(link != nullptr, "every source has a link to the pipeline");
+    return *link;
+  };
+  hosts::Host* h = &host;
+  Estate* e = &estate;
+
+  for (const auto& ev : sc.timeline) {
+    const Tick end = ev.at + ev.span;
+    using K = TimelineEvent::Kind;
+    switch (ev.kind) {
+      case K::promotion: break;  // shaped into the channels' demand
+      case K::outage: {
+        model::Address target = model::kNoAddress;
+        if (ev.system.kind == SystemRef::Kind::erp || ev.system.kind == SystemRef::Kind::location)
+          target = estate.address_of(ev.system);
+        metrics.add_outage({system_name(sc, ev.system), model::outage_mode_name(ev.outage.mode), target, ev.at, end});
+        host.at(ev.at, [e, h, ev] { e->set_outage(*h, ev.system, ev.outage); });
+        host.at(end, [e, h, ev] { e->set_outage(*h, ev.system, model::Outage{}); });
+        break;
+      }
+      case K::duplicates:
+        host.at(ev.at, [source_link, ev] {
+          auto& cfg = source_link(ev.source).config();
+          cfg.duplicate = ev.rate;
+          cfg.duplicate_delay_s = ev.delay_s;
+        });
+        host.at(end, [source_link, &sc, ev] {
+          const double base = ev.source.kind == SystemRef::Kind::channel ? sc.channels[static_cast<std::size_t>(ev.source.index)].duplicates : 0.0;
+          auto& cfg = source_link(ev.source).config();
+          cfg.duplicate = base;
+          if (ev.source.kind == SystemRef::Kind::channel) cfg.duplicate_delay_s = sc.channels[static_cast<std::size_t>(ev.source.index)].duplicate_delay_s;
+        });
+        break;
+      case K::reorder:
+        host.at(ev.at, [source_link, ev] { source_link(ev.source).config().reorder_window = ev.window; });
+        host.at(end, [source_link, &sc, ev] {
+          source_link(ev.source).config().reorder_window =
+              ev.source.kind == SystemRef::Kind::channel ? sc.channels[static_cast<std::size_t>(ev.source.index)].reorder : 0;
+        });
+        break;
+      case K::throttle:
+        host.at(ev.at, [e, ev] { e->set_quota(ev.quota_per_s, ev.burst); });
+        host.at(end, [e] { e->restore_quota(); });
+        break;
+      case K::late_batch: {
+        if (ev.source.kind == SystemRef::Kind::channel) {
+          auto& ch = estate.channel(static_cast<std::size_t>(ev.source.index));
+          host.at(ev.at, [&ch, ev] { ch.set_batch_fault(ev.missing, ev.late_by); });
+          host.at(end, [&ch] { ch.clear_batch_fault(); });
+        } else if (ev.batch == mocks::TplBatch::orders) {
+          // The pipeline's 940s to this 3PL go missing (the connector retries) or arrive late.
+          const auto to = estate.address_of(ev.source);
+          const auto from = estate.pipeline_address();
+          host.at(ev.at, [sim_host, from, to, ev] {
+            auto& cfg = sim_host->find_link(from, to)->config();
+            if (ev.missing) cfg.loss = 1.0;
+            else cfg.extra_delay = ev.late_by;
+          });
+          host.at(end, [sim_host, from, to] {
+            auto& cfg = sim_host->find_link(from, to)->config();
+            cfg.loss = 0.0;
+            cfg.extra_delay = 0;
+          });
+        } else {
+          auto& t = *estate.tpl(static_cast<std::size_t>(ev.source.index));
+          host.at(ev.at, [&t, ev] { t.set_batch_fault(ev.batch, ev.missing, ev.late_by); });
+          host.at(end, [&t, ev] { t.clear_batch_fault(ev.batch); });
+        }
+        break;
+      }
+      case K::drift:
+      case K::replenishment:
+      case K::returns:
+        host.at(ev.at, [e, h, N, ev] {
+          const auto l = static_cast<std::size_t>(ev.location);
+          for (model::SkuId s : ev.skus.resolve(N)) {
+            std::int64_t units = ev.units;
+            if (ev.kind == K::replenishment && ev.cover > 0)
+              units = std::llround(sim::to_seconds(ev.cover) * e->base_demand(s) * e->stock_share(l));
+            if (units == 0) continue;
+            const auto type = ev.kind == K::drift    ? model::MovementType::adjustment
+                              : ev.kind == K::returns ? model::MovementType::return_
+                                                      : model::MovementType::receipt;
+            e->move_stock(*h, l, s, units, type, ev.kind != K::drift || ev.reported);
+          }
+        });
+        break;
+      case K::transfer:
+        host.at(ev.at, [e, h, N, ev] {
+          for (model::SkuId s : ev.skus.resolve(N)) {
+            const std::int64_t out =
+                e->move_stock(*h, static_cast<std::size_t>(ev.location), s, -ev.units, model::MovementType::transfer_out, true);
+            if (out == 0) continue;
+            h->at(ev.at + ev.transit, [e, h, ev, s, out] {
+              e->move_stock(*h, static_cast<std::size_t>(ev.to_location), s, -out, model::MovementType::transfer_in, true);
+            });
+          }
+        });
+        break;
+    }
+  }
+}
+
+}  // namespace estate::harness
