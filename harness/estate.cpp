@@ -144,6 +144,7 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, PipelineSite site)
       wc.loc = static_cast<model::LocId>(l);
       wc.initial_on_hand = std::move(stock);
       wc.pipeline = pipeline_address();
+      wc.fault_seed = sim::Rng::stream(seed, "delivery:" + spec.name).next();
       wms_[l] = std::make_unique<mocks::Wms>(wc, book_, *metrics_);
     } else {
       mocks::TplConfig tc = spec.tpl;
@@ -151,6 +152,7 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, PipelineSite site)
       tc.loc = static_cast<model::LocId>(l);
       tc.initial_on_hand = std::move(stock);
       tc.pipeline = pipeline_address();
+      tc.fault_seed = sim::Rng::stream(seed, "delivery:" + spec.name).next();
       tpl_[l] = std::make_unique<mocks::Tpl>(tc, book_, *metrics_);
     }
   }
@@ -181,6 +183,8 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, PipelineSite site)
     cc.retry_cap = spec.retry_cap;
     cc.demand_seed = sim::Rng::stream(seed, "demand:" + spec.name).next();
     cc.pipeline = pipeline_address();
+    cc.faults = {spec.duplicates, spec.duplicate_delay_s, spec.reorder};
+    cc.fault_seed = sim::Rng::stream(seed, "delivery:" + spec.name).next();
     channels_[c] = std::make_unique<mocks::Channel>(cc, book_, *metrics_);
   }
 
@@ -232,13 +236,8 @@ void Estate::install(hosts::Host& host) {
     host.link(location_address(l), pipe, simple(sc.locations[l].latency_s));
   }
   for (std::size_t c = 0; c < C; ++c) {
-    const auto& spec = sc.channels[c];
-    sim::LinkConfig in = simple(spec.latency_s);
-    in.duplicate = spec.duplicates;
-    in.duplicate_delay_s = spec.duplicate_delay_s;
-    in.reorder_window = spec.reorder;
-    host.link(channel_address(c), pipe, in);
-    host.link(pipe, channel_address(c), simple(spec.latency_s));
+    host.link(channel_address(c), pipe, simple(sc.channels[c].latency_s));
+    host.link(pipe, channel_address(c), simple(sc.channels[c].latency_s));
   }
 }
 
@@ -279,6 +278,14 @@ std::int64_t Estate::move_stock(hosts::Host& host, std::size_t l, model::SkuId s
     applied = wms_[l] ? wms_[l]->move_stock(ctx, s, delta, type, reported) : tpl_[l]->move_stock(ctx, s, delta, type, reported);
   });
   return applied;
+}
+
+mocks::Redelivery& Estate::outbound(const SystemRef& source) {
+  const auto i = static_cast<std::size_t>(source.index);
+  ESTATE_ASSERT(source.kind == SystemRef::Kind::channel || source.kind == SystemRef::Kind::location,
+                "only channels and locations deliver to the pipeline");
+  if (source.kind == SystemRef::Kind::channel) return channels_[i]->outbound();
+  return wms_[i] ? wms_[i]->outbound() : tpl_[i]->outbound();
 }
 
 double Estate::stock_share(std::size_t l) const {

@@ -51,6 +51,8 @@ class Estate {
                           model::MovementType type, bool reported);
   void set_quota(double per_s, double burst) { erp_->set_quota(per_s, burst); }
   void restore_quota() { erp_->restore_quota(); }
+  // How a channel or a location delivers to the pipeline (duplicates, reordering).
+  mocks::Redelivery& outbound(const SystemRef& source);
 
   // --- the parts
   const Scenario& scenario() const { return scenario_; }

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "hosts/sim/sim_host.h"
 #include "sim/assert.h"
 
 namespace estate::harness {
@@ -12,12 +11,6 @@ void schedule_timeline(Estate& estate, hosts::Host& host) {
   const Scenario& sc = estate.scenario();
   const std::size_t N = sc.skus;
   Metrics& metrics = estate.metrics();
-  auto* sim_host = dynamic_cast<hosts::SimHost*>(&host);
-  auto source_link = [&estate, sim_host](const SystemRef& src) -> sim::Link& {
-    sim::Link* link = sim_host->find_link(estate.address_of(src), estate.pipeline_address());
-    ESTATE_ASSERT(link != nullptr, "every source has a link to the pipeline");
-    return *link;
-  };
   hosts::Host* h = &host;
   Estate* e = &estate;
 
@@ -35,26 +28,18 @@ void schedule_timeline(Estate& estate, hosts::Host& host) {
         host.at(end, [e, h, ev] { e->set_outage(*h, ev.system, model::Outage{}); });
         break;
       }
-      case K::duplicates:
-        host.at(ev.at, [source_link, ev] {
-          auto& cfg = source_link(ev.source).config();
-          cfg.duplicate = ev.rate;
-          cfg.duplicate_delay_s = ev.delay_s;
-        });
-        host.at(end, [source_link, &sc, ev] {
-          const double base = ev.source.kind == SystemRef::Kind::channel ? sc.channels[static_cast<std::size_t>(ev.source.index)].duplicates : 0.0;
-          auto& cfg = source_link(ev.source).config();
-          cfg.duplicate = base;
-          if (ev.source.kind == SystemRef::Kind::channel) cfg.duplicate_delay_s = sc.channels[static_cast<std::size_t>(ev.source.index)].duplicate_delay_s;
-        });
+      case K::duplicates: {
+        mocks::Redelivery& out = estate.outbound(ev.source);
+        host.at(ev.at, [&out, ev] { out.set_duplicates(ev.rate, ev.delay_s); });
+        host.at(end, [&out] { out.restore_duplicates(); });
         break;
-      case K::reorder:
-        host.at(ev.at, [source_link, ev] { source_link(ev.source).config().reorder_window = ev.window; });
-        host.at(end, [source_link, &sc, ev] {
-          source_link(ev.source).config().reorder_window =
-              ev.source.kind == SystemRef::Kind::channel ? sc.channels[static_cast<std::size_t>(ev.source.index)].reorder : 0;
-        });
+      }
+      case K::reorder: {
+        mocks::Redelivery& out = estate.outbound(ev.source);
+        host.at(ev.at, [&out, ev] { out.set_reorder(ev.window); });
+        host.at(end, [&out] { out.restore_reorder(); });
         break;
+      }
       case K::throttle:
         host.at(ev.at, [e, ev] { e->set_quota(ev.quota_per_s, ev.burst); });
         host.at(end, [e] { e->restore_quota(); });
@@ -64,21 +49,8 @@ void schedule_timeline(Estate& estate, hosts::Host& host) {
           auto& ch = estate.channel(static_cast<std::size_t>(ev.source.index));
           host.at(ev.at, [&ch, ev] { ch.set_batch_fault(ev.missing, ev.late_by); });
           host.at(end, [&ch] { ch.clear_batch_fault(); });
-        } else if (ev.batch == mocks::TplBatch::orders) {
-          // The pipeline's 940s to this 3PL go missing (the connector retries) or arrive late.
-          const auto to = estate.address_of(ev.source);
-          const auto from = estate.pipeline_address();
-          host.at(ev.at, [sim_host, from, to, ev] {
-            auto& cfg = sim_host->find_link(from, to)->config();
-            if (ev.missing) cfg.loss = 1.0;
-            else cfg.extra_delay = ev.late_by;
-          });
-          host.at(end, [sim_host, from, to] {
-            auto& cfg = sim_host->find_link(from, to)->config();
-            cfg.loss = 0.0;
-            cfg.extra_delay = 0;
-          });
         } else {
+          // On the 940s the pipeline sends, on the 945s and 846s the 3PL sends.
           auto& t = *estate.tpl(static_cast<std::size_t>(ev.source.index));
           host.at(ev.at, [&t, ev] { t.set_batch_fault(ev.batch, ev.missing, ev.late_by); });
           host.at(end, [&t, ev] { t.clear_batch_fault(ev.batch); });

@@ -21,7 +21,8 @@ const char* channel_kind_name(ChannelKind kind) {
 }
 
 Channel::Channel(ChannelConfig config, model::OrderBook& book, model::Observer& observer)
-    : config_(std::move(config)), book_(book), observer_(observer), demand_(config_.demand_seed) {
+    : config_(std::move(config)), book_(book), observer_(observer), demand_(config_.demand_seed),
+      out_(config_.faults, config_.fault_seed, redelivered) {
   for (const auto& g : config_.groups) group_tables_.emplace_back(g.weights);
   catalogue_table_ = sim::AliasTable(config_.catalogue_weights);
   view_ = config_.initial_view;
@@ -42,7 +43,7 @@ void Channel::start(model::Context& ctx) {
 }
 
 bool Channel::quiescent() const {
-  return demand_over_ && pending_deliveries_ == 0 && batch_.empty() && held_pending_ == 0;
+  return demand_over_ && pending_deliveries_ == 0 && batch_.empty() && held_pending_ == 0 && out_.idle();
 }
 
 void Channel::handle(model::Context& ctx, const Msg& msg) {
@@ -66,6 +67,7 @@ void Channel::handle(model::Context& ctx, const Msg& msg) {
           return;
         }
         case retry: send_attempt(ctx, static_cast<std::uint32_t>(msg.id)); return;
+        case redelivered: out_.on_timer(ctx, msg); return;
       }
       return;
     case Kind::delivery_response: {
@@ -205,7 +207,7 @@ void Channel::send_attempt(model::Context& ctx, std::uint32_t slot) {
   m.id = d.id;
   m.key = static_cast<std::uint64_t>(d.order) + 1;
   m.t0 = book_.order(d.order).placed_at;
-  ctx.send(config_.pipeline, m);
+  out_.send(ctx, config_.pipeline, m);
   Msg t = model::make_timer(timeout);
   t.value = static_cast<std::int64_t>(d.id);
   d.timer = ctx.set_timer(config_.timeout, t);

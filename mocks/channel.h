@@ -10,6 +10,7 @@
 
 #include "model/component.h"
 #include "model/observer.h"
+#include "mocks/redelivery.h"
 #include "model/order_book.h"
 #include "sim/alias_table.h"
 #include "sim/distribution.h"
@@ -43,6 +44,8 @@ struct ChannelConfig {
   sim::Tick retry_base = sim::seconds(60);
   sim::Tick retry_cap = sim::hours(1);
   std::uint64_t demand_seed = 0;  // the demand stream: common to every design compared
+  DeliveryFaults faults;          // duplicates and reordering of its deliveries, as configured
+  std::uint64_t fault_seed = 0;
   model::Address pipeline = model::kNoAddress;
 };
 
@@ -59,13 +62,15 @@ class Channel final : public model::Component {
   // Batches due while a fault is on are held back `delay`, or never sent (missing).
   void set_batch_fault(bool missing, sim::Tick delay) { fault_missing_ = missing, fault_delay_ = delay; }
   void clear_batch_fault() { fault_missing_ = false, fault_delay_ = 0; }
+  // How it delivers to the pipeline: duplicates and reordering (timeline windows).
+  Redelivery& outbound() { return out_; }
 
   const ChannelConfig& config() const { return config_; }
   std::int32_t view(model::SkuId sku) const { return view_[sku]; }
   const std::vector<std::int32_t>& views() const { return view_; }
 
  private:
-  enum Timer : std::uint8_t { arrival, flush, held_flush, timeout, retry };
+  enum Timer : std::uint8_t { arrival, flush, held_flush, timeout, retry, redelivered };
   struct Delivery {
     model::OrderId order;
     int attempt;
@@ -84,6 +89,7 @@ class Channel final : public model::Component {
   model::OrderBook& book_;
   model::Observer& observer_;
   sim::Rng demand_;
+  Redelivery out_;
   std::vector<sim::AliasTable> group_tables_;
   sim::AliasTable catalogue_table_;
   std::vector<std::int32_t> view_;

@@ -15,7 +15,8 @@ Tpl::Tpl(TplConfig config, const model::OrderBook& book, model::Observer& observ
       book_(book),
       observer_(observer),
       stock_(config_.initial_on_hand),
-      station_(config_.name + ".work", config_.workers, config_.queue) {}
+      station_(config_.name + ".work", config_.workers, config_.queue),
+      out_({}, config_.fault_seed, redelivered) {}
 
 void Tpl::start(model::Context& ctx) {
   ctx.set_timer(config_.advice_interval, model::make_timer(advice_due));
@@ -52,14 +53,32 @@ void Tpl::handle(model::Context& ctx, const Msg& msg) {
           m.loc = config_.loc;
           m.doc = ctx.put_doc(std::move(h.doc));
           m.t0 = ctx.now();
-          ctx.send(config_.pipeline, m);
+          out_.send(ctx, config_.pipeline, m);
+          return;
+        }
+        case redelivered: out_.on_timer(ctx, msg); return;
+        case late_orders_due: {
+          const Msg held = late_orders_[msg.id];
+          --late_pending_;
+          on_orders(ctx, held);
           return;
         }
       }
       return;
-    case Kind::release_batch:
+    case Kind::release_batch: {
+      // A late-batch fault on the 940s: a missing file never arrives (the sender hears
+      // nothing and retries), a late one is taken in `delay` later.
+      const Fault& fault = faults_[static_cast<int>(TplBatch::orders)];
+      if (fault.missing) return;
+      if (fault.delay > 0) {
+        late_orders_.push_back(msg);
+        ++late_pending_;
+        ctx.set_timer(fault.delay, model::make_timer(late_orders_due, late_orders_.size() - 1));
+        return;
+      }
       on_orders(ctx, msg);
       return;
+    }
     case Kind::inventory_query: {
       Msg m;
       m.kind = Kind::warehouse_response;
@@ -93,7 +112,7 @@ void Tpl::send_batch(model::Context& ctx, model::WarehouseBatch kind, model::Doc
   m.loc = config_.loc;
   m.doc = ctx.put_doc(std::move(doc));
   m.t0 = ctx.now();
-  ctx.send(config_.pipeline, m);
+  out_.send(ctx, config_.pipeline, m);
 }
 
 void Tpl::on_orders(model::Context& ctx, const Msg& msg) {

@@ -39,6 +39,7 @@ struct TplConfig {
   RecoveryMode on_recovery = RecoveryMode::replay;
   std::vector<std::int64_t> initial_on_hand;
   model::Address pipeline = model::kNoAddress;
+  std::uint64_t fault_seed = 0;  // duplicates and reordering of its files (timeline)
 };
 
 class Tpl final : public model::Component {
@@ -47,12 +48,14 @@ class Tpl final : public model::Component {
 
   void start(model::Context& ctx) override;
   void handle(model::Context& ctx, const model::Msg& msg) override;
-  bool quiescent() const override { return open_ == 0 && advice_.empty() && held_pending_ == 0; }
+  bool quiescent() const override { return open_ == 0 && advice_.empty() && held_pending_ == 0 && late_pending_ == 0 && out_.idle(); }
 
   // Control plane (timeline).
   void set_outage(model::Context& ctx, const Outage& outage);
   void set_batch_fault(TplBatch batch, bool missing, sim::Tick delay);
   void clear_batch_fault(TplBatch batch) { set_batch_fault(batch, false, 0); }
+  // How it delivers to the pipeline: duplicates and reordering (timeline windows).
+  Redelivery& outbound() { return out_; }
   std::int64_t move_stock(model::Context& ctx, model::SkuId sku, std::int64_t delta, model::MovementType type,
                           bool reported);
 
@@ -62,7 +65,7 @@ class Tpl final : public model::Component {
   const TplConfig& config() const { return config_; }
 
  private:
-  enum Timer : std::uint8_t { worked, advice_due, inventory_due, held_send };
+  enum Timer : std::uint8_t { worked, advice_due, inventory_due, held_send, redelivered, late_orders_due };
   struct Fulfilment {
     model::OrderId order;
     model::LineMask mask;
@@ -99,6 +102,9 @@ class Tpl final : public model::Component {
   std::vector<Held> held_;
   std::size_t held_pending_ = 0;
   std::uint64_t seq_ = 0;
+  Redelivery out_;
+  std::vector<model::Msg> late_orders_;  // 940s held back by a late-batch fault
+  std::size_t late_pending_ = 0;
 };
 
 }  // namespace estate::mocks

@@ -38,15 +38,19 @@ Wms::Wms(WmsConfig config, const model::OrderBook& book, model::Observer& observ
       observer_(observer),
       stock_(config_.initial_on_hand),
       pick_(config_.name + ".pick", config_.pickers, config_.queue),
-      pack_(config_.name + ".pack", config_.packers, config_.queue) {}
+      pack_(config_.name + ".pack", config_.packers, config_.queue),
+      out_({}, config_.fault_seed, redelivered) {}
 
-bool Wms::quiescent() const { return open_ == 0 && buffered_.empty(); }
+bool Wms::quiescent() const { return open_ == 0 && buffered_.empty() && out_.idle(); }
 
 void Wms::handle(model::Context& ctx, const Msg& msg) {
   switch (msg.kind) {
     case Kind::timer:
-      if (msg.op == picked) on_picked(ctx, static_cast<std::uint32_t>(msg.id));
-      else on_packed(ctx, static_cast<std::uint32_t>(msg.id));
+      switch (msg.op) {
+        case picked: on_picked(ctx, static_cast<std::uint32_t>(msg.id)); return;
+        case packed: on_packed(ctx, static_cast<std::uint32_t>(msg.id)); return;
+        case redelivered: out_.on_timer(ctx, msg); return;
+      }
       return;
     case Kind::release:
       on_release(ctx, msg);
@@ -194,14 +198,14 @@ void Wms::emit(model::Context& ctx, const Msg& event) {
     buffered_.push_back(event);
     return;
   }
-  ctx.send(config_.pipeline, event);
+  out_.send(ctx, config_.pipeline, event);
 }
 
 void Wms::set_outage(model::Context& ctx, const Outage& outage) {
   outage_ = outage;
   if (outage_.mode == OutageMode::down || outage_.mode == OutageMode::blackhole || buffered_.empty()) return;
   if (config_.on_recovery == RecoveryMode::replay) {
-    for (const Msg& e : buffered_) ctx.send(config_.pipeline, e);
+    for (const Msg& e : buffered_) out_.send(ctx, config_.pipeline, e);
   } else {
     observer_.warehouse_events_lost(config_.loc, buffered_.size(), ctx.now());
   }

@@ -9,6 +9,7 @@
 #include "sim/flat_set.h"
 #include <vector>
 
+#include "mocks/redelivery.h"
 #include "model/outage.h"
 #include "model/component.h"
 #include "model/observer.h"
@@ -33,6 +34,7 @@ struct WmsConfig {
   RecoveryMode on_recovery = RecoveryMode::replay;
   std::vector<std::int64_t> initial_on_hand;  // per sku
   model::Address pipeline = model::kNoAddress;
+  std::uint64_t fault_seed = 0;  // duplicates and reordering of its event stream (timeline)
 };
 
 // Shared by the WMS and the 3PL: physical stock and the per-sku count of reported movements
@@ -70,6 +72,8 @@ class Wms final : public model::Component {
 
   // Control plane (timeline).
   void set_outage(model::Context& ctx, const Outage& outage);
+  // How it delivers to the pipeline: duplicates and reordering (timeline windows).
+  Redelivery& outbound() { return out_; }
   // A physical change at this location; reported ones become events. Returns units applied.
   std::int64_t move_stock(model::Context& ctx, model::SkuId sku, std::int64_t delta, model::MovementType type,
                           bool reported);
@@ -82,7 +86,7 @@ class Wms final : public model::Component {
   const WmsConfig& config() const { return config_; }
 
  private:
-  enum Timer : std::uint8_t { picked, packed };
+  enum Timer : std::uint8_t { picked, packed, redelivered };
   struct Fulfilment {
     model::OrderId order;
     model::LineMask mask;
@@ -110,6 +114,7 @@ class Wms final : public model::Component {
   std::size_t open_ = 0;
   sim::FlatSet64 keys_;
   std::vector<model::Msg> buffered_;
+  Redelivery out_;
   std::uint64_t seq_ = 0;
 };
 

@@ -33,10 +33,7 @@ class SimHost final : public Host, private model::Context {
   std::uint64_t events() const override { return events_; }
 
   std::uint64_t in_flight() const { return in_flight_; }
-  sim::Link* find_link(model::Address from, model::Address to) {
-    const std::size_t n = components_.size();
-    return links_.empty() ? nullptr : links_[from * n + to];
-  }
+
   const std::string& name(model::Address a) const { return names_[a]; }
   std::size_t size() const { return components_.size(); }
 

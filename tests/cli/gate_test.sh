@@ -54,7 +54,7 @@ matches "$tmp/g4/summary.md" "latency\.order_to_erp\.p99 = $d, limit &lt; 25m, b
 matches "$tmp/g4/junit.xml" "failure type=\"threshold\" message=\"latency\.order_to_erp\.p99 = $d, limit &lt; 25m, baseline $d"
 valid_junit "$tmp/g4/junit.xml"
 # A regression within the limit but beyond the budget also fails, as a regression.
-run 1 -- "$estate" gate "$src/scenarios/steady_state.json" --baseline "$tmp/base.json" --out "$tmp/g5" --set erp.quota.rate=450/min --max-regression 5%
+run 1 -- "$estate" gate "$src/scenarios/steady_state.json" --baseline "$tmp/base.json" --out "$tmp/g5" --set erp.quota.rate=330/min --max-regression 5%
 has "$tmp/g5/junit.xml" 'failure type="regression"'
 # Idempotency off under the duplicate storm: an integrity failure (exit 3), named in junit.
 run 3 -- "$estate" gate "$src/scenarios/duplicate_storm.json" --out "$tmp/g6" --set pipeline.idempotency.enabled=false
