@@ -8,11 +8,13 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 
 #include "harness/gate.h"
+#include "harness/live.h"
 #include "harness/run.h"
 #include "harness/scenario.h"
 #include "harness/thresholds.h"
@@ -119,7 +121,68 @@ struct Options {
   std::string out_dir, baseline_file, max_regression = "10%";
   unsigned jobs = 0;
   bool timing = false, quiet = false;
+  // live mode
+  bool live = false;
+  std::string pipeline = "embedded", listen = "127.0.0.1", admin_token, serve_for;
+  double time_scale = 1.0, quiet_period_s = 2.0;
+  std::uint16_t port = 0;
 };
+
+bool loopback(const std::string& address) {
+  return address == "::1" || address.rfind("127.", 0) == 0 || address == "localhost";
+}
+
+// The live host's settings from the command line (InputError on nonsense).
+hosts::live::LiveOptions live_options(const Options& o) {
+  hosts::live::LiveOptions lo;
+  if (!(o.time_scale > 0) || o.time_scale > 1e6)
+    throw InputError("--time-scale", "", "expected a factor above 0 and at most 1000000, got " + std::to_string(o.time_scale));
+  lo.time_scale = o.time_scale;
+  lo.address = o.listen == "localhost" ? "127.0.0.1" : o.listen;
+  if (lo.address.empty() || lo.address.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos)
+    throw InputError("--listen", "", "expected an IP address like 127.0.0.1 or ::1, got \"" + o.listen + "\"");
+  lo.port = o.port;
+  if (o.pipeline != "embedded") lo.pipeline_url = o.pipeline;
+  lo.admin_token = o.admin_token;
+  // Off loopback the admin API (outages on demand) must not be open to the network.
+  if (!loopback(lo.address) && lo.admin_token.empty()) {
+    std::random_device rd;
+    char buf[33];
+    std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+    lo.admin_token = buf;
+  }
+  if (!(o.quiet_period_s > 0)) throw InputError("--quiet-period", "", "expected a number of seconds above 0");
+  lo.quiet_s = o.quiet_period_s;
+  return lo;
+}
+
+// Prints where every service listens and writes them to DIR/endpoints.env, before the run.
+void announce(const Endpoints& endpoints, const fs::path& dir, bool quiet, std::ostream& out) {
+  std::string env;
+  for (const auto& [k, v] : endpoints) env += k + "=" + v + "\n";
+  write_file(dir / "endpoints.env", env);
+  if (quiet) return;
+  out << "estate: serving (also in " << (dir / "endpoints.env").string() << "):\n";
+  for (const auto& [k, v] : endpoints)
+    if (k != "ESTATE_ADMIN_TOKEN") out << "  " << k << "=" << v << "\n";
+  out << std::flush;
+}
+
+// Prints the outcome of one run the way `run` does, after writing its outputs.
+int finish_run(const Options& o, const fs::path& dir, const RunResult& result, std::ostream& out, std::ostream& err) {
+  write_run_outputs(dir, result.report);
+  if (!o.quiet) {
+    Json shown = result.report;
+    shown["run"]["wall_s"] = result.wall_s;
+    shown["run"]["events_per_s"] = static_cast<double>(result.events) / std::max(result.wall_s, 1e-9);
+    out << reports::text_summary(shown) << "\nreport: " << (dir / "report.json").string() << " (and summary.md, junit.xml, report.html)\n";
+  } else if (result.exit_code != kExitOk) {
+    err << "estate: " << (result.exit_code == kExitIntegrity ? "INTEGRITY FAILED" : "THRESHOLDS FAILED") << " ("
+        << (dir / "report.json").string() << "):\n";
+    print_failures(result.report, err);
+  }
+  return result.exit_code;
+}
 
 int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
   Scenario sc = prepare(o.inputs.at(0), o.sets, o.thresholds);
@@ -159,18 +222,43 @@ int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
   options.progress = [&progress](double f) { progress(f); };
   const RunResult result = run_scenario(sc, options);
   progress.done();
-  write_run_outputs(dir, result.report);
-  if (!o.quiet) {
-    Json shown = result.report;
-    shown["run"]["wall_s"] = result.wall_s;
-    shown["run"]["events_per_s"] = static_cast<double>(result.events) / std::max(result.wall_s, 1e-9);
-    out << reports::text_summary(shown) << "\nreport: " << (dir / "report.json").string() << " (and summary.md, junit.xml, report.html)\n";
-  } else if (result.exit_code != kExitOk) {
-    err << "estate: " << (result.exit_code == kExitIntegrity ? "INTEGRITY FAILED" : "THRESHOLDS FAILED") << " ("
-        << (dir / "report.json").string() << "):\n";
-    print_failures(result.report, err);
+  return finish_run(o, dir, result, out, err);
+}
+
+int cmd_live(const Options& o, std::ostream& out, std::ostream& err) {
+  Scenario sc = prepare(o.inputs.at(0), o.sets, o.thresholds);
+  const fs::path dir = o.out_dir.empty() ? fs::path("out") / sc.name : fs::path(o.out_dir);
+  LiveRunOptions options;
+  options.live = live_options(o);
+  options.seed = o.seed;
+  options.max_regression = parse_budget(o.max_regression);
+  options.on_listening = [&](const Endpoints& e) { announce(e, dir, o.quiet, out); };
+  Progress progress(!o.quiet);
+  options.progress = [&progress](double f) { progress(f); };
+  const RunResult result = run_live(sc, options);
+  progress.done();
+  return finish_run(o, dir, result, out, err);
+}
+
+int cmd_serve(const Options& o, std::ostream& out) {
+  const Scenario sc = prepare(o.inputs.at(0), o.sets, {});
+  const fs::path dir = o.out_dir.empty() ? fs::path("out") / sc.name : fs::path(o.out_dir);
+  LiveRunOptions options;
+  options.live = live_options(o);
+  if (o.pipeline == "embedded") options.live.no_pipeline = true;  // mocks only, unless a pipeline is named
+  options.seed = o.seed;
+  options.on_listening = [&](const Endpoints& e) {
+    announce(e, dir, false, out);
+    out << "estate: serving until Ctrl-C" << (o.serve_for.empty() ? "" : " or " + o.serve_for) << "\n" << std::flush;
+  };
+  double for_s = 0;
+  if (!o.serve_for.empty()) {
+    const auto d = parse_duration(o.serve_for);
+    if (!d || *d <= 0) throw InputError("--for", "", "expected a duration like \"10m\", got \"" + o.serve_for + "\"");
+    for_s = sim::to_seconds(*d);
   }
-  return result.exit_code;
+  serve_estate(sc, options, for_s);
+  return kExitOk;
 }
 
 int cmd_validate(const Options& o, std::ostream& out) {
@@ -208,8 +296,23 @@ int cmd_gate(const Options& o, std::ostream& out, std::ostream& err) {
     options[i].max_regression = budget;
     options[i].baseline_metrics = base_metrics[i];
   }
-  const std::vector<RunResult> results = run_suite(scenarios, options, o.jobs);
   const fs::path dir = o.out_dir.empty() ? fs::path("out") / "gate" : fs::path(o.out_dir);
+  std::vector<RunResult> results;
+  if (o.live) {
+    // Live scenarios run one after another: each has the pipeline under test to itself.
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      LiveRunOptions lo;
+      lo.live = live_options(o);
+      lo.baseline_metrics = options[i].baseline_metrics;
+      lo.max_regression = budget;
+      lo.on_listening = [&](const Endpoints& e) { announce(e, dir / scenarios[i].name, true, out); };
+      if (!o.quiet) err << "estate gate: " << scenarios[i].name << " live (" << o.pipeline << ", time scale " << o.time_scale << ")\n";
+      results.push_back(run_live(scenarios[i], lo));
+      if (results.back().report["live"]["interrupted"] == true) break;
+    }
+  } else {
+    results = run_suite(scenarios, options, o.jobs);
+  }
   std::vector<Json> reports;
   int code = kExitOk;
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -319,6 +422,40 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   gate->add_option("--jobs", o.jobs, "Scenarios run in parallel (default: one per core).");
   add_sets(gate);
   gate->add_flag("--quiet", o.quiet, "Print nothing but failures.");
+  gate->add_flag("--live", o.live, "Run the suite live (like 'estate live'), one scenario after another.");
+
+  auto add_live = [&o](CLI::App* c) {
+    c->add_option("--pipeline", o.pipeline, "The pipeline under test: 'embedded' (the reference pipeline, served over HTTP), or the base URL of yours, e.g. http://127.0.0.1:9000.")
+        ->capture_default_str();
+    c->add_option("--time-scale", o.time_scale, "Play the scenario this many times faster than the wall clock; reports stay in scenario time.")
+        ->capture_default_str();
+    c->add_option("--listen", o.listen, "Address the mocks listen on. Off loopback, the admin API needs a token (--admin-token, or one is made and written to endpoints.env).")
+        ->capture_default_str();
+    c->add_option("--port", o.port, "Port the mocks listen on (0: any free port; see endpoints.env).")->capture_default_str();
+    c->add_option("--admin-token", o.admin_token, "Require 'Authorization: Bearer TOKEN' on the admin API (/_estate).");
+  };
+  add_live(gate);
+  gate->add_option("--quiet-period", o.quiet_period_s, "(live, --pipeline URL) seconds without a request from the pipeline after which it counts as settled.")
+      ->capture_default_str();
+
+  auto* live = app.add_subcommand("live", "Serve the estate's systems over HTTP and drive the scenario's demand and timeline into a pipeline on the wall clock; same outputs, thresholds and exit codes as run.");
+  live->add_option("scenario", o.inputs, "Scenario file.")->required()->expected(1);
+  add_live(live);
+  live->add_option("--quiet-period", o.quiet_period_s, "(with --pipeline URL) seconds without a request from the pipeline after which it counts as settled.")
+      ->capture_default_str();
+  live->add_option("--seed", o.seed, "Random seed (overrides the scenario's).");
+  live->add_option("--out", o.out_dir, "Output folder (default: out/<scenario name>); endpoints.env is written there first.");
+  live->add_option("--max-regression", o.max_regression, "(with a baseline) allowed regression per metric.")->group("");
+  add_sets(live);
+  live->add_flag("--quiet", o.quiet, "Print no endpoints, summary or progress (failures still go to stderr).");
+
+  auto* serve = app.add_subcommand("serve", "Serve the estate's mocks over HTTP with no demand, for building a connector; drive them by hand through the admin API (/_estate).");
+  serve->add_option("scenario", o.inputs, "Scenario file (its systems, stock and limits).")->required()->expected(1);
+  add_live(serve);
+  serve->add_option("--for", o.serve_for, "Stop after this long (default: until Ctrl-C).");
+  serve->add_option("--seed", o.seed, "Random seed (overrides the scenario's).");
+  serve->add_option("--out", o.out_dir, "Folder for endpoints.env (default: out/<scenario name>).");
+  add_sets(serve);
 
   auto* baseline = app.add_subcommand("baseline", "Record a baseline: run a suite (or read report.json files) and write its metrics.");
   baseline->add_option("inputs", o.inputs, "Scenario files or folders (run), or report.json files (recorded as they are).")->required();
@@ -355,6 +492,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*gate) return cmd_gate(o, out, err);
     if (*baseline) return cmd_baseline(o, out);
     if (*compare) return cmd_compare(o, out);
+    if (*live) return cmd_live(o, out, err);
+    if (*serve) return cmd_serve(o, out);
   } catch (const InputError& e) {
     err << "estate: " << e.what() << "\n";
     return kExitInput;

@@ -89,7 +89,7 @@ sim::Tick series_interval(const Scenario& sc) {
   return std::max(minute, (per_point + minute - 1) / minute * minute);
 }
 
-Estate::Estate(const Scenario& sc, std::uint64_t seed, PipelineSite site)
+Estate::Estate(const Scenario& sc, std::uint64_t seed, EstateOptions options)
     : scenario_(sc), seed_(seed), locations_(sc.locations.size()), channel_count_(sc.channels.size()) {
   const std::size_t L = sc.locations.size(), C = sc.channels.size(), N = sc.skus;
   const auto pop = popularity(sc);
@@ -188,7 +188,7 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, PipelineSite site)
     channels_[c] = std::make_unique<mocks::Channel>(cc, book_, *metrics_);
   }
 
-  if (site == PipelineSite::embedded) {
+  if (options.site == PipelineSite::embedded) {
     pipeline::PipelineConfig pc = sc.pipeline;
     pc.skus = N;
     pc.erp = erp_address();
@@ -201,7 +201,8 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, PipelineSite site)
     pc.channels.clear();
     for (std::size_t c = 0; c < C; ++c)
       pc.channels.push_back({channel_address(c), sc.channels[c].feed, sc.channels[c].feed_interval, sc.channels[c].sells_from});
-    pipeline_ = std::make_unique<pipeline::Pipeline>(pc, book_, *metrics_);
+    pipeline_ = std::make_unique<pipeline::Pipeline>(pc, options.pipeline_book ? *options.pipeline_book : book_,
+                                                     options.pipeline_observer ? *options.pipeline_observer : *metrics_);
   }
 
   metrics_->set_probe({[this](model::LocId l) -> std::span<const std::int64_t> {

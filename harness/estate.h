@@ -26,9 +26,18 @@ enum class PipelineSite : std::uint8_t {
   foreign,   // a pipeline we did not write sits at the "pipeline" address (live mode only)
 };
 
+struct EstateOptions {
+  PipelineSite site = PipelineSite::embedded;
+  // The embedded pipeline's own order book and observer, when it runs apart from the mocks
+  // (live mode: it learns orders from the wire, and its observations cross threads). By
+  // default it shares the channels' book and reports to the metrics directly.
+  model::OrderBook* pipeline_book = nullptr;
+  model::Observer* pipeline_observer = nullptr;
+};
+
 class Estate {
  public:
-  Estate(const Scenario& scenario, std::uint64_t seed, PipelineSite site = PipelineSite::embedded);
+  Estate(const Scenario& scenario, std::uint64_t seed, EstateOptions options = {});
   Estate(const Estate&) = delete;
   Estate& operator=(const Estate&) = delete;
 

@@ -96,7 +96,7 @@ Json timeline_json(const Scenario& sc) {
   return out;
 }
 
-RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOptions& options, Json extra_run) {
+RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOptions& options, const std::string& mode, Json sections) {
   const Scenario& sc = estate.scenario();
   Metrics& metrics = estate.metrics();
   const Tick end = facts.end;
@@ -140,6 +140,10 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
   if (!conserved) reasons.push_back("stock is not conserved at some (sku, location)");
   // An exhausted event budget leaves the run unfinished: its figures cannot be trusted.
   if (facts.budget_hit) reasons.push_back("the event budget (limits.max_events) ran out before the run finished");
+  // An interrupted run is partial: orders still on their way are not lost, so integrity is
+  // reported but not judged, and the run cannot pass.
+  if (facts.interrupted) reasons = Json::array({"the run was interrupted at " + format_duration(end) +
+                                                " of scenario time; this report is partial"});
   Json warnings = Json::array();
   if (!facts.drained && !facts.budget_hit && !facts.interrupted) {
     std::string busy;
@@ -147,9 +151,10 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
     warnings.push_back("the drain hit its bound (drain.max) with work left in: " + busy);
   }
   const bool integrity_ok = lost == 0 && doubled == 0 && conserved && !facts.budget_hit;
-  result.exit_code = integrity_ok ? kExitOk : kExitIntegrity;
+  result.exit_code = facts.interrupted ? kExitGate : integrity_ok ? kExitOk : kExitIntegrity;
 
-  Json run = {{"events", facts.events},
+  Json run = {{"mode", mode},
+              {"events", facts.events},
               {"orders_placed", metrics.accepted_orders()},
               {"sim_end_s", round6(sim::to_seconds(end))},
               {"drain_s", round6(sim::to_seconds(std::max<Tick>(0, end - sc.duration)))},
@@ -158,12 +163,12 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
               {"event_budget_hit", facts.budget_hit},
               {"busy_at_end", facts.drained ? Json::array() : Json(facts.busy_at_end)},
               {"series_interval_s", round6(sim::to_seconds(series_interval(sc)))}};
-  for (auto& [k, v] : extra_run.items()) run[k] = v;
   if (options.timing) {
     run["wall_s"] = round6(facts.wall_s);
     run["events_per_s"] = round6(static_cast<double>(facts.events) / std::max(facts.wall_s, 1e-9));
   }
   report["run"] = run;
+  for (auto& [k, v] : sections.items()) report[k] = v;
   // Thresholds (and baseline regressions) decide the gate; integrity failures outrank them.
   std::uint64_t failed = 0;
   if (!sc.thresholds.empty()) {
@@ -172,7 +177,8 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
       if (t["verdict"] == "fail") ++failed;
   }
   if (failed > 0 && result.exit_code == kExitOk) result.exit_code = kExitGate;
-  report["verdict"] = {{"integrity_ok", integrity_ok},
+  report["verdict"] = {{"integrity_ok", facts.interrupted ? Json(nullptr) : Json(integrity_ok)},
+                       {"partial", facts.interrupted},
                        {"thresholds", sc.thresholds.size()},
                        {"thresholds_failed", failed},
                        {"exit_code", result.exit_code},

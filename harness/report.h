@@ -29,6 +29,9 @@ Json station_json(const sim::Station& station, sim::Tick end);
 // The timeline as windows (instants have end_s == start_s), labelled for charts.
 Json timeline_json(const Scenario& scenario);
 
-RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOptions& options, Json extra_run = Json::object());
+// `mode` is "simulation" or "live"; `sections` are put into the report before thresholds are
+// evaluated (the live section), so thresholds can name their figures.
+RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOptions& options, const std::string& mode = "simulation",
+                          Json sections = Json::object());
 
 }  // namespace estate::harness

@@ -35,7 +35,9 @@ void Channel::start(model::Context& ctx) {
     const Tick at = config_.groups[g].orders_per_s.next_arrival(-1, demand_);
     if (at == sim::kNever) continue;
     ++groups_running_;
-    ctx.set_timer(at - ctx.now(), model::make_timer(arrival, g));
+    model::Msg t = model::make_timer(arrival, g);
+    t.value = at;
+    ctx.set_timer(std::max<Tick>(0, at - ctx.now()), t);
   }
   if (groups_running_ == 0) demand_over_ = true;
   if (config_.delivery == DeliveryMode::batch)
@@ -50,7 +52,7 @@ void Channel::handle(model::Context& ctx, const Msg& msg) {
   switch (msg.kind) {
     case Kind::timer:
       switch (msg.op) {
-        case arrival: on_arrival(ctx, msg.id); return;
+        case arrival: on_arrival(ctx, msg.id, msg.value); return;
         case flush: on_flush(ctx); return;
         case held_flush: {
           auto orders = std::move(held_[msg.id]);
@@ -118,8 +120,9 @@ void Channel::handle(model::Context& ctx, const Msg& msg) {
   }
 }
 
-void Channel::on_arrival(model::Context& ctx, std::size_t group) {
-  const Tick now = ctx.now();
+// `now` is the customer's scheduled arrival (the timer carries it): a host that handles the
+// timer late delays the order, not its placed_at, and not the arrivals after it.
+void Channel::on_arrival(model::Context& ctx, std::size_t group, Tick now) {
   // Draw the whole order first, from the demand stream only, so the same customers arrive
   // whatever the design under test does (common random numbers).
   model::OrderLine lines[model::kMaxLinesPerOrder];
@@ -137,11 +140,21 @@ void Channel::on_arrival(model::Context& ctx, std::size_t group) {
   }
   const Tick next = config_.groups[group].orders_per_s.next_arrival(now, demand_);
   if (next != sim::kNever) {
-    ctx.set_timer(next - now, model::make_timer(arrival, group));
+    model::Msg t = model::make_timer(arrival, group);
+    t.value = next;
+    ctx.set_timer(std::max<Tick>(0, next - ctx.now()), t);
   } else if (--groups_running_ == 0) {
     demand_over_ = true;
   }
 
+  accept(ctx, lines, n, now);
+}
+
+void Channel::place(model::Context& ctx, std::span<const model::OrderLine> lines) {
+  accept(ctx, lines.data(), static_cast<int>(std::min<std::size_t>(lines.size(), model::kMaxLinesPerOrder)), ctx.now());
+}
+
+void Channel::accept(model::Context& ctx, const model::OrderLine* lines, int n, Tick now) {
   if (down_) {
     observer_.order_refused_at_channel(config_.id, model::ChannelRefusal::channel_down, now);
     return;

@@ -62,6 +62,9 @@ class Channel final : public model::Component {
   // Batches due while a fault is on are held back `delay`, or never sent (missing).
   void set_batch_fault(bool missing, sim::Tick delay) { fault_missing_ = missing, fault_delay_ = delay; }
   void clear_batch_fault() { fault_missing_ = false, fault_delay_ = 0; }
+  // A customer's order placed now by hand (the admin API of estate serve), on the same path
+  // as the channel's own demand: refused when the view does not cover it.
+  void place(model::Context& ctx, std::span<const model::OrderLine> lines);
   // How it delivers to the pipeline: duplicates and reordering (timeline windows).
   Redelivery& outbound() { return out_; }
 
@@ -78,7 +81,8 @@ class Channel final : public model::Component {
     model::TimerId timer;
   };
 
-  void on_arrival(model::Context& ctx, std::size_t group);
+  void on_arrival(model::Context& ctx, std::size_t group, sim::Tick scheduled);
+  void accept(model::Context& ctx, const model::OrderLine* lines, int n, sim::Tick placed_at);
   void deliver(model::Context& ctx, model::OrderId order);
   void send_attempt(model::Context& ctx, std::uint32_t slot);
   void attempt_failed(model::Context& ctx, std::uint32_t slot);

@@ -1,0 +1,239 @@
+#include "harness/live.h"
+
+#include "harness/estate.h"
+#include "harness/report.h"
+#include "harness/timeline.h"
+#include "harness/units.h"
+
+namespace estate::harness {
+using sim::Tick;
+
+wire::Roster roster_of(const Scenario& sc) {
+  wire::Roster r;
+  for (const auto& l : sc.locations) {
+    r.locations.push_back(l.name);
+    r.third_party.push_back(l.kind == LocationKind::tpl);
+  }
+  for (const auto& c : sc.channels) r.channels.push_back(c.name);
+  r.skus = sc.skus;
+  return r;
+}
+
+std::vector<std::string> live_refusals(const Scenario& sc, bool foreign) {
+  std::vector<std::string> out;
+  if (!foreign) return out;  // the embedded pipeline has every control surface
+  for (std::size_t i = 0; i < sc.timeline.size(); ++i) {
+    const auto& ev = sc.timeline[i];
+    if (ev.kind == TimelineEvent::Kind::outage && ev.system.kind == SystemRef::Kind::stage)
+      out.push_back(ev.path + ": an outage of the pipeline stage \"" + system_name(sc, ev.system) +
+                    "\" needs the embedded pipeline; a pipeline at a URL has no stages estate can act on");
+  }
+  return out;
+}
+
+namespace {
+
+Json admin_error(std::uint16_t status, const std::string& detail) {
+  return {{"type", "urn:estate:problem:admin"}, {"title", "Admin request refused"}, {"status", status}, {"detail", detail}};
+}
+
+hosts::live::AdminReply reply(std::uint16_t status, const Json& body) { return {status, body.dump()}; }
+
+// The system a name refers to, as the timeline would write it.
+std::optional<SystemRef> find_system(const Scenario& sc, const std::string& name) {
+  if (name == "erp") return SystemRef{SystemRef::Kind::erp, 0};
+  for (std::size_t l = 0; l < sc.locations.size(); ++l)
+    if (sc.locations[l].name == name) return SystemRef{SystemRef::Kind::location, static_cast<int>(l)};
+  for (std::size_t c = 0; c < sc.channels.size(); ++c)
+    if (sc.channels[c].name == name) return SystemRef{SystemRef::Kind::channel, static_cast<int>(c)};
+  return std::nullopt;
+}
+
+std::optional<model::OutageMode> mode_of(const std::string& s) {
+  for (auto m : {model::OutageMode::down, model::OutageMode::slow, model::OutageMode::blackhole, model::OutageMode::flaky})
+    if (s == model::outage_mode_name(m)) return m;
+  return std::nullopt;
+}
+
+Json state_json(Estate& estate, hosts::Host& host) {
+  const Scenario& sc = estate.scenario();
+  Json systems = Json::object();
+  systems["erp"] = {{"busy", estate.erp().station().busy()}, {"waiting", estate.erp().station().waiting()}};
+  for (std::size_t l = 0; l < sc.locations.size(); ++l) {
+    std::int64_t units = 0;
+    const auto& stock = estate.wms(l) ? estate.wms(l)->stock() : estate.tpl(l)->stock();
+    for (auto v : stock.on_hand_all()) units += v;
+    systems[sc.locations[l].name] = {{"kind", location_kind_name(sc.locations[l].kind)}, {"on_hand_units", units}};
+  }
+  for (std::size_t c = 0; c < sc.channels.size(); ++c) {
+    std::int64_t units = 0;
+    for (auto v : estate.channel(c).views()) units += v;
+    systems[sc.channels[c].name] = {{"kind", mocks::channel_kind_name(sc.channels[c].kind)}, {"available_units_shown", units}};
+  }
+  return {{"scenario", sc.name},
+          {"time_s", round6(sim::to_seconds(host.now()))},
+          {"orders_placed", estate.metrics().accepted_orders()},
+          {"systems", systems}};
+}
+
+}  // namespace
+
+hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host) {
+  return [&estate, &host](wire::Method method, std::string_view path, std::string_view body) -> hosts::live::AdminReply {
+    const Scenario& sc = estate.scenario();
+    const std::string p(path);
+    Json j = Json::object();
+    if (!body.empty()) {
+      j = Json::parse(body.begin(), body.end(), nullptr, false);
+      if (j.is_discarded() || !j.is_object()) return reply(400, admin_error(400, "the body is not a JSON object"));
+    }
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      if (!j.contains(key) || !j[key].is_string()) return std::nullopt;
+      return j[key].get<std::string>();
+    };
+    if (method == wire::Method::get && (p == "/health" || p == "/" || p.empty())) return reply(200, {{"ok", true}});
+    if (method == wire::Method::get && p == "/state") return reply(200, state_json(estate, host));
+    // Outages: POST /outages {"system": "wh2", "mode": "down"}; ended by POST /outages/wh2/end.
+    if (method == wire::Method::post && p == "/outages") {
+      const auto name = text("system");
+      const auto sys = name ? find_system(sc, *name) : std::nullopt;
+      if (!sys) return reply(422, admin_error(422, "/system: expected the name of the ERP, a location or a channel"));
+      const auto mode = text("mode") ? mode_of(*text("mode")) : std::nullopt;
+      if (!mode) return reply(422, admin_error(422, "/mode: expected one of down, slow, blackhole, flaky"));
+      model::Outage o;
+      o.mode = *mode;
+      if (j.contains("factor") && j["factor"].is_number()) o.factor = std::max(1.0, j["factor"].get<double>());
+      if (j.contains("error_rate") && j["error_rate"].is_number()) o.error_rate = std::clamp(j["error_rate"].get<double>(), 0.0, 1.0);
+      if (sys->kind == SystemRef::Kind::channel && o.mode != model::OutageMode::down)
+        return reply(422, admin_error(422, "/mode: a channel can only be down"));
+      estate.set_outage(host, *sys, o);
+      return reply(200, {{"system", *name}, {"mode", model::outage_mode_name(o.mode)}});
+    }
+    if (method == wire::Method::post && p.rfind("/outages/", 0) == 0 && p.size() > 13 && p.substr(p.size() - 4) == "/end") {
+      const std::string name = p.substr(9, p.size() - 13);
+      const auto sys = find_system(sc, name);
+      if (!sys) return reply(404, admin_error(404, "no system \"" + name + "\""));
+      estate.set_outage(host, *sys, model::Outage{});
+      return reply(200, {{"system", name}, {"mode", "none"}});
+    }
+    // Throttles: POST /throttle {"rate": "300/min", "burst": 50}; POST /throttle/end.
+    if (method == wire::Method::post && p == "/throttle") {
+      const auto rate = text("rate") ? parse_rate_per_s(*text("rate")) : std::nullopt;
+      if (!rate || *rate < 0) return reply(422, admin_error(422, "/rate: expected a rate like \"300/min\""));
+      const double burst = j.contains("burst") && j["burst"].is_number() ? std::max(0.0, j["burst"].get<double>()) : std::max(1.0, *rate);
+      estate.set_quota(*rate, burst);
+      return reply(200, {{"quota", format_rate(*rate)}, {"burst", burst}});
+    }
+    if (method == wire::Method::post && p == "/throttle/end") {
+      estate.restore_quota();
+      return reply(200, {{"quota", "as configured"}});
+    }
+    // Duplicate storms: POST /duplicates {"source": "marketplace", "rate": 0.05, "delay": "30s"}; POST /duplicates/<source>/end.
+    if (method == wire::Method::post && p == "/duplicates") {
+      const auto name = text("source");
+      const auto sys = name ? find_system(sc, *name) : std::nullopt;
+      if (!sys || sys->kind == SystemRef::Kind::erp) return reply(422, admin_error(422, "/source: expected the name of a channel or a location"));
+      if (!j.contains("rate") || !j["rate"].is_number() || j["rate"].get<double>() < 0 || j["rate"].get<double>() > 1)
+        return reply(422, admin_error(422, "/rate: expected a fraction from 0 to 1"));
+      sim::Tick delay = sim::seconds(30);
+      if (text("delay")) {
+        const auto d = parse_duration(*text("delay"));
+        if (!d) return reply(422, admin_error(422, "/delay: expected a duration like \"30s\""));
+        delay = *d;
+      }
+      estate.outbound(*sys).set_duplicates(j["rate"].get<double>(), sim::Distribution::constant(sim::to_seconds(delay)));
+      return reply(200, {{"source", *name}, {"rate", j["rate"]}});
+    }
+    if (method == wire::Method::post && p.rfind("/duplicates/", 0) == 0 && p.size() > 16 && p.substr(p.size() - 4) == "/end") {
+      const std::string name = p.substr(12, p.size() - 16);
+      const auto sys = find_system(sc, name);
+      if (!sys || sys->kind == SystemRef::Kind::erp) return reply(404, admin_error(404, "no channel or location \"" + name + "\""));
+      estate.outbound(*sys).restore_duplicates();
+      return reply(200, {{"source", name}, {"duplicates", "as configured"}});
+    }
+    return reply(404, admin_error(404, "no admin endpoint " + std::string(wire::method_name(method)) + " /_estate" + p +
+                                           "; see GET /_estate/state, POST /_estate/outages, /_estate/throttle, /_estate/duplicates"));
+  };
+}
+
+namespace {
+
+struct LiveSetup {
+  model::OrderBook pipeline_book;
+  hosts::live::ObserverRelay relay;
+};
+
+std::unique_ptr<hosts::live::LiveEstate> start_live(const Scenario& sc, const wire::Roster& roster, Estate& estate, LiveSetup& setup,
+                                                    hosts::live::LiveOptions options, bool foreign) {
+  try {
+    return std::make_unique<hosts::live::LiveEstate>(roster, estate.book(), foreign ? nullptr : &setup.pipeline_book,
+                                                     foreign ? nullptr : &setup.relay, estate.metrics(), std::move(options));
+  } catch (const hosts::live::StartError& e) {
+    throw InputError(sc.file, "", e.what);
+  }
+}
+
+}  // namespace
+
+RunResult run_live(const Scenario& sc, const LiveRunOptions& options) {
+  const bool foreign = options.live.pipeline_url.has_value();
+  const auto refusals = live_refusals(sc, foreign);
+  if (!refusals.empty()) throw InputError(sc.file, "", "live mode cannot play this scenario: " + refusals.front());
+  const std::uint64_t seed = options.seed.value_or(sc.seed);
+  const wire::Roster roster = roster_of(sc);
+  LiveSetup setup;
+  EstateOptions eo;
+  if (foreign) eo.site = PipelineSite::foreign;
+  else eo = {PipelineSite::embedded, &setup.pipeline_book, &setup.relay};
+  Estate estate(sc, seed, eo);
+  hosts::live::LiveOptions lo = options.live;
+  lo.seed = seed;
+  auto live = start_live(sc, roster, estate, setup, lo, foreign);
+  live->set_admin(admin_api(estate, *live));
+  estate.install(*live);
+  schedule_timeline(estate, *live);
+  if (foreign) {
+    // A foreign pipeline's reconciliation is its own business; the checkpoints of the report
+    // are taken on the scenario's reconciliation interval.
+    Metrics* metrics = &estate.metrics();
+    for (Tick t = sc.pipeline.recon_interval; t <= sc.duration; t += sc.pipeline.recon_interval)
+      live->at(t, [metrics, live = live.get()] { metrics->reconciliation_checkpoint(live->now()); });
+  }
+  if (options.on_listening) options.on_listening(live->endpoints());
+
+  DriveOptions d;
+  d.progress = options.progress;
+  d.can_reconcile = !foreign;
+  RunFacts facts = drive(estate, *live, d);
+  live->finish();
+  facts.interrupted = live->interrupted();
+  RunOptions ro;
+  ro.baseline_metrics = options.baseline_metrics;
+  ro.max_regression = options.max_regression;
+  Json sections = Json::object();
+  sections["live"] = Json::parse(live->report_json().dump());
+  return assemble_report(estate, facts, ro, "live", sections);
+}
+
+void serve_estate(const Scenario& scenario, const LiveRunOptions& options, double for_s) {
+  // No demand and no timeline: the channels take orders only when the admin API says so.
+  Scenario sc = scenario;
+  for (auto& c : sc.channels) c.rate_per_s = 0;
+  sc.timeline.clear();
+  const bool foreign = options.live.pipeline_url.has_value();
+  const wire::Roster roster = roster_of(sc);
+  LiveSetup setup;
+  EstateOptions eo;
+  if (foreign) eo.site = PipelineSite::foreign;
+  else eo = {PipelineSite::embedded, &setup.pipeline_book, &setup.relay};
+  Estate estate(sc, options.seed.value_or(sc.seed), eo);
+  auto live = start_live(sc, roster, estate, setup, options.live, foreign);
+  live->set_admin(admin_api(estate, *live));
+  estate.install(*live);
+  if (options.on_listening) options.on_listening(live->endpoints());
+  live->start();
+  live->serve(for_s);
+  live->finish();
+}
+
+}  // namespace estate::harness

@@ -1,0 +1,339 @@
+#include "hosts/live/live_estate.h"
+
+#include <cctype>
+#include <cmath>
+#include <future>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "hosts/live/live_host.h"
+#include "sim/assert.h"
+
+namespace estate::hosts::live {
+using OJson = nlohmann::ordered_json;
+using sim::Tick;
+
+namespace {
+
+std::string env_name(const std::string& s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
+  return out;
+}
+
+// Where to connect to reach a server listening on `address` from this machine.
+std::string connect_host(const std::string& address) {
+  if (address == "0.0.0.0") return "127.0.0.1";
+  if (address == "::") return "::1";
+  return address;
+}
+
+std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
+
+// Tries a TCP connection to the endpoint for up to `timeout_s`; empty when it succeeds.
+std::string reach(const Endpoint& ep, double timeout_s) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  boost::system::error_code result = asio::error::timed_out;
+  try {
+    asio::ip::tcp::resolver resolver(io);
+    const auto addresses = resolver.resolve(ep.host, std::to_string(ep.port));
+    socket.async_connect(*addresses.begin(), [&](boost::system::error_code ec) { result = ec; });
+    io.run_for(std::chrono::microseconds(static_cast<std::int64_t>(timeout_s * 1e6)));
+  } catch (const boost::system::system_error& e) {
+    return e.code().message();
+  }
+  return result ? result.message() : "";
+}
+
+}  // namespace
+
+struct LiveEstate::Impl {
+  Impl(const wire::Roster& r, model::OrderBook& truth, model::OrderBook* pbook, ObserverRelay* rel, model::Observer& obs,
+       LiveOptions o)
+      : roster(r), truth_book(truth), pipeline_book(pbook), relay(rel), observer(obs), options(std::move(o)),
+        clock(options.time_scale), signals(io_a) {}
+
+  const wire::Roster& roster;
+  model::OrderBook& truth_book;
+  model::OrderBook* pipeline_book;
+  ObserverRelay* relay;
+  model::Observer& observer;
+  LiveOptions options;
+  LiveClock clock;
+
+  asio::io_context io_a;
+  std::unique_ptr<LiveHost> a;
+  std::uint16_t port_a = 0;
+
+  asio::io_context io_b;
+  std::unique_ptr<LiveHost> b;
+  std::uint16_t port_b = 0;
+  std::thread thread_b;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_b;
+
+  Endpoint pipeline;  // foreign
+  asio::signal_set signals;
+  bool interrupted = false;
+  bool finished = false;
+  model::Address next_address = 0;
+  Tick reached = 0;
+  AdminHandler admin;
+  std::chrono::steady_clock::time_point wall_start;
+  double wall_s = 0;
+
+  bool embedded() const { return !options.pipeline_url.has_value() && !options.no_pipeline; }
+  void drain() {
+    if (relay) relay->drain(observer);
+  }
+  // Runs f on the pipeline's thread and waits for it (directly when that thread is not running).
+  template <class F>
+  auto on_b(F&& f) -> decltype(f()) {
+    if (!thread_b.joinable()) return f();
+    std::packaged_task<decltype(f())()> task(std::forward<F>(f));
+    auto result = task.get_future();
+    asio::post(io_b, [&task] { task(); });
+    return result.get();
+  }
+  LiveHost::Options host_options(wire::Side side) const {
+    LiveHost::Options h;
+    h.side = side;
+    h.seed = options.seed;
+    h.plays_network = side == wire::Side::estate;
+    h.boundary_versions = side == wire::Side::estate && !embedded();
+    h.limits.header_bytes = options.header_bytes;
+    h.limits.body_bytes = options.body_bytes;
+    h.limits.connections = options.connections;
+    h.limits.idle_s = options.idle_s;
+    h.client.timeout_s = options.client_timeout_s;
+    return h;
+  }
+  bool admin_route(const HttpServer::Request& r, wire::Response& out);
+};
+
+LiveEstate::LiveEstate(const wire::Roster& roster, model::OrderBook& truth, model::OrderBook* pipeline_book, ObserverRelay* relay,
+                       model::Observer& observer, LiveOptions options)
+    : impl_(std::make_unique<Impl>(roster, truth, pipeline_book, relay, observer, std::move(options))) {
+  Impl& m = *impl_;
+  m.a = std::make_unique<LiveHost>(m.io_a, m.clock, roster, truth, m.host_options(wire::Side::estate));
+  try {
+    m.port_a = m.a->listen(m.options.address, m.options.port);
+  } catch (const std::exception& e) {
+    throw StartError{"cannot listen on " + url_host(m.options.address) + ":" + std::to_string(m.options.port) + ": " + e.what() +
+                     (m.options.port != 0 ? " (choose another --port, or 0 for any free one)" : "")};
+  }
+  m.a->set_route([this](const HttpServer::Request& r, wire::Response& out) { return impl_->admin_route(r, out); });
+  m.a->set_before_handling([this] { impl_->drain(); });
+  if (m.embedded()) {
+    ESTATE_ASSERT(pipeline_book != nullptr && relay != nullptr, "live estate: the embedded pipeline needs its book and relay");
+    m.b = std::make_unique<LiveHost>(m.io_b, m.clock, roster, *pipeline_book, m.host_options(wire::Side::pipeline));
+    m.port_b = m.b->listen("127.0.0.1", 0);
+    LiveHost* b = m.b.get();
+    relay->set_order_map([b](model::OrderId local) { return static_cast<model::OrderId>(b->codec().wire_order(local) - 1); });
+  } else if (m.options.pipeline_url) {
+    std::string error;
+    if (!parse_url(*m.options.pipeline_url, m.pipeline, error)) throw StartError{"--pipeline: " + error};
+    const std::string why = reach(m.pipeline, 3.0);
+    if (!why.empty())
+      throw StartError{"cannot reach the pipeline at " + *m.options.pipeline_url + ": " + why +
+                       " (start it first, or leave out --pipeline to test the embedded reference pipeline)"};
+    m.a->set_observer(&observer);
+  }
+  if (m.options.handle_signals) {
+    m.signals.add(SIGINT);
+    m.signals.add(SIGTERM);
+    m.signals.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      impl_->interrupted = true;
+      impl_->io_a.stop();
+    });
+  }
+}
+
+LiveEstate::~LiveEstate() { finish(); }
+
+bool LiveEstate::foreign() const { return impl_->options.pipeline_url.has_value(); }
+bool LiveEstate::interrupted() const { return impl_->interrupted; }
+void LiveEstate::set_admin(AdminHandler handler) { impl_->admin = std::move(handler); }
+
+bool LiveEstate::Impl::admin_route(const HttpServer::Request& r, wire::Response& out) {
+  constexpr std::string_view prefix = "/_estate";
+  if (r.target.substr(0, prefix.size()) != prefix) return false;
+  if (!options.admin_token.empty() && r.authorization != "Bearer " + options.admin_token) {
+    out = {401, wire::problem_json({401, "unauthorized", "Unauthorized", "the admin API needs Authorization: Bearer <token> (see endpoints.env)"}), true, -1};
+    return true;
+  }
+  if (!admin) {
+    out = {404, wire::problem_json({404, "no-such-endpoint", "No such endpoint", "no admin API here"}), true, -1};
+    return true;
+  }
+  const AdminReply reply = admin(r.method, r.target.substr(prefix.size()), r.body);
+  out = {reply.status, reply.body, reply.status >= 400, -1};
+  return true;
+}
+
+model::Address LiveEstate::add(model::Component* component, const std::string& name) {
+  Impl& m = *impl_;
+  const model::Address a = m.next_address++;
+  if (a != m.roster.pipeline()) {
+    ESTATE_ASSERT(component != nullptr, "live estate: every mock is a component");
+    m.a->add(a, component, name);
+    if (m.b) m.b->set_remote(a, {connect_host(m.options.address), m.port_a, ""});
+    return a;
+  }
+  if (m.embedded()) {
+    ESTATE_ASSERT(component != nullptr, "live estate: the embedded pipeline is a component");
+    m.b->add(a, component, name);
+    m.a->set_remote(a, {"127.0.0.1", m.port_b, ""});
+  } else if (m.options.pipeline_url) {
+    m.a->set_remote(a, m.pipeline);
+  }
+  return a;
+}
+
+void LiveEstate::link(model::Address from, model::Address to, sim::LinkConfig config) { impl_->a->set_link(from, to, config.latency_s); }
+
+void LiveEstate::start() {
+  Impl& m = *impl_;
+  m.clock.start();
+  m.wall_start = std::chrono::steady_clock::now();
+  if (m.b) {
+    m.guard_b.emplace(m.io_b.get_executor());
+    m.thread_b = std::thread([&m] { m.io_b.run(); });
+    m.on_b([&m] { m.b->start(); });
+  }
+  m.a->start();
+}
+
+void LiveEstate::at(Tick t, std::function<void()> action) { impl_->a->at(t, std::move(action)); }
+
+void LiveEstate::as(model::Address a, const std::function<void(model::Context&)>& f) {
+  Impl& m = *impl_;
+  if (a == m.roster.pipeline()) {
+    if (m.b) m.on_b([&m, a, &f] { m.b->as(a, f); });
+    return;  // a foreign pipeline has no control surface of ours
+  }
+  m.a->as(a, f);
+}
+
+void LiveEstate::inject(model::Address to, const model::Msg& msg) {
+  Impl& m = *impl_;
+  if (to == m.roster.pipeline()) {
+    if (m.b) m.on_b([&m, to, msg] { m.b->inject(to, msg); });
+    return;
+  }
+  m.a->inject(to, msg);
+}
+
+hosts::Host::Stop LiveEstate::run_until(Tick t) {
+  Impl& m = *impl_;
+  while (!m.interrupted && m.clock.now() < t) {
+    if (m.io_a.stopped()) m.io_a.restart();
+    m.io_a.run_until(m.clock.wall(t));
+  }
+  m.drain();
+  m.reached = std::max(m.reached, t);
+  return m.interrupted ? Stop::interrupted : Stop::reached;
+}
+
+Tick LiveEstate::now() const { return impl_->reached; }
+
+bool LiveEstate::quiescent() {
+  Impl& m = *impl_;
+  m.drain();
+  if (!m.a->quiescent()) return false;
+  if (m.b) return m.on_b([&m] { return m.b->quiescent(); });
+  // A foreign pipeline's state is its own: take it as settled once it has been quiet a while.
+  const double quiet_ticks = m.options.quiet_s * m.clock.scale() * 1e6;
+  return static_cast<double>(m.clock.now() - m.a->last_inbound()) > quiet_ticks;
+}
+
+std::vector<std::string> LiveEstate::busy() {
+  Impl& m = *impl_;
+  std::vector<std::string> out = m.a->busy();
+  if (m.b) {
+    for (auto& s : m.on_b([&m] { return m.b->busy(); })) out.push_back("pipeline service: " + s);
+  } else if (static_cast<double>(m.clock.now() - m.a->last_inbound()) <= m.options.quiet_s * m.clock.scale() * 1e6) {
+    out.push_back("the pipeline (still sending)");
+  }
+  return out;
+}
+
+std::uint64_t LiveEstate::events() const {
+  Impl& m = *impl_;
+  return m.a->events() + (m.b ? m.on_b([&m] { return m.b->events(); }) : 0);
+}
+
+void LiveEstate::serve(double for_s) {
+  Impl& m = *impl_;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(for_s * 1e6));
+  while (!m.interrupted && (for_s <= 0 || std::chrono::steady_clock::now() < until)) {
+    if (m.io_a.stopped()) m.io_a.restart();
+    if (for_s > 0) m.io_a.run_until(until);
+    else m.io_a.run_for(std::chrono::seconds(1));
+  }
+}
+
+void LiveEstate::finish() {
+  Impl& m = *impl_;
+  if (m.finished) return;
+  m.finished = true;
+  m.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m.wall_start).count();
+  if (m.thread_b.joinable()) {
+    m.on_b([&m] { m.b->stop(); });
+    m.guard_b.reset();
+    m.io_b.stop();
+    m.thread_b.join();
+  }
+  m.a->stop();
+  boost::system::error_code ignored;
+  m.signals.cancel(ignored);
+  m.drain();
+}
+
+std::vector<std::pair<std::string, std::string>> LiveEstate::endpoints() const {
+  const Impl& m = *impl_;
+  const std::string base = "http://" + url_host(connect_host(m.options.address)) + ":" + std::to_string(m.port_a);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.emplace_back("ESTATE_ERP_URL", base + m.roster.prefix(m.roster.erp()));
+  for (std::size_t l = 0; l < m.roster.locations.size(); ++l)
+    out.emplace_back(std::string("ESTATE_") + (m.roster.third_party[l] ? "3PL_" : "WMS_") + env_name(m.roster.locations[l]) + "_URL",
+                     base + m.roster.prefix(m.roster.location(l)));
+  for (std::size_t c = 0; c < m.roster.channels.size(); ++c)
+    out.emplace_back("ESTATE_CHANNEL_" + env_name(m.roster.channels[c]) + "_URL", base + m.roster.prefix(m.roster.channel(c)));
+  if (m.embedded()) out.emplace_back("ESTATE_PIPELINE_URL", "http://127.0.0.1:" + std::to_string(m.port_b));
+  else if (m.options.pipeline_url) out.emplace_back("ESTATE_PIPELINE_URL", *m.options.pipeline_url);
+  out.emplace_back("ESTATE_ADMIN_URL", base + "/_estate");
+  if (!m.options.admin_token.empty()) out.emplace_back("ESTATE_ADMIN_TOKEN", m.options.admin_token);
+  std::string scale = std::to_string(m.options.time_scale);
+  scale.erase(scale.find_last_not_of('0') + 1);
+  if (!scale.empty() && scale.back() == '.') scale.pop_back();
+  out.emplace_back("ESTATE_TIME_SCALE", scale);
+  return out;
+}
+
+OJson LiveEstate::report_json() const {
+  const Impl& m = *impl_;
+  OJson endpoints = OJson::object();
+  for (const auto& [k, v] : this->endpoints())
+    if (k != "ESTATE_ADMIN_TOKEN") endpoints[k] = v;
+  OJson out = {{"mode", "live"},
+               {"pipeline", m.embedded() ? std::string("embedded") : m.options.pipeline_url.value_or("none")},
+               {"time_scale", m.options.time_scale},
+               {"wall_s", std::round(m.wall_s * 1000) / 1000},
+               {"interrupted", m.interrupted},
+               {"endpoints", endpoints},
+               {"estate_side", m.a->stats_json()}};
+  if (m.b) out["pipeline_side"] = m.b->stats_json();
+  if (!m.embedded())
+    out["not_observed"] = "a foreign pipeline's internals: its retries, dead letters, duplicates dropped and recovery times "
+                          "(zero or null in this report); inventory_to_channel is measured from the moment the pipeline "
+                          "acknowledged a warehouse's event to the next figure each channel received";
+  return out;
+}
+
+}  // namespace estate::hosts::live
