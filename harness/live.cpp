@@ -93,6 +93,33 @@ hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host) {
     };
     if (method == wire::Method::get && (p == "/health" || p == "/" || p.empty())) return reply(200, {{"ok", true}});
     if (method == wire::Method::get && p == "/state") return reply(200, state_json(estate, host));
+    // Orders by hand: POST /orders {"channel": "storefront", "lines": [{"sku": 3, "qty": 1}]}.
+    if (method == wire::Method::post && p == "/orders") {
+      const auto name = text("channel");
+      const auto sys = name ? find_system(sc, *name) : std::nullopt;
+      if (!sys || sys->kind != SystemRef::Kind::channel) return reply(422, admin_error(422, "/channel: expected the name of a channel"));
+      if (!j.contains("lines") || !j["lines"].is_array() || j["lines"].empty() || j["lines"].size() > model::kMaxLinesPerOrder)
+        return reply(422, admin_error(422, "/lines: expected 1 to 16 lines like {\"sku\": 3, \"qty\": 1}"));
+      std::vector<model::OrderLine> lines;
+      for (std::size_t i = 0; i < j["lines"].size(); ++i) {
+        const Json& l = j["lines"][i];
+        const std::string at = "/lines/" + std::to_string(i);
+        if (!l.is_object() || !l.contains("sku") || !l["sku"].is_number_unsigned() || l["sku"].get<std::uint64_t>() >= sc.skus)
+          return reply(422, admin_error(422, at + "/sku: expected a sku from 0 to " + std::to_string(sc.skus - 1)));
+        if (!l.contains("qty") || !l["qty"].is_number_unsigned() || l["qty"].get<std::uint64_t>() == 0 || l["qty"].get<std::uint64_t>() > 1'000'000)
+          return reply(422, admin_error(422, at + "/qty: expected a quantity from 1 to 1000000"));
+        const auto sku = static_cast<model::SkuId>(l["sku"].get<std::uint64_t>());
+        for (const auto& seen : lines)
+          if (seen.sku == sku) return reply(422, admin_error(422, at + "/sku: each sku at most once per order"));
+        lines.push_back({sku, static_cast<std::int32_t>(l["qty"].get<std::uint64_t>())});
+      }
+      const std::size_t before = estate.book().size();
+      const model::Address ch = estate.channel_address(static_cast<std::size_t>(sys->index));
+      host.as(ch, [&](model::Context& ctx) { estate.channel(static_cast<std::size_t>(sys->index)).place(ctx, lines); });
+      if (estate.book().size() == before)
+        return reply(409, admin_error(409, "the channel refused the order: it is down, or its view shows too little stock"));
+      return reply(201, {{"order_id", estate.book().size()}, {"channel", *name}});
+    }
     // Outages: POST /outages {"system": "wh2", "mode": "down"}; ended by POST /outages/wh2/end.
     if (method == wire::Method::post && p == "/outages") {
       const auto name = text("system");

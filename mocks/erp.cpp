@@ -109,7 +109,8 @@ void Erp::finish(model::Context& ctx, std::uint32_t slot) {
 std::uint16_t Erp::apply(model::Context& ctx, const Msg& req, model::DocId& doc) {
   const Tick now = ctx.now();
   if (req.key != 0 && keys_.contains(req.key)) return status::ok;  // seen: no second effect
-  std::uint16_t result = status::ok;
+  // 201 for a record created; 200 for a key seen before (no second effect), a query or a count.
+  std::uint16_t result = status::created;
   switch (static_cast<ErpOp>(req.op)) {
     case ErpOp::create_order:
       observer_.erp_order_recorded(req.order, now);
@@ -130,6 +131,7 @@ std::uint16_t Erp::apply(model::Context& ctx, const Msg& req, model::DocId& doc)
       observer_.erp_movement_recorded(req.ref, now);
       break;
     case ErpOp::query_inventory: {
+      result = status::ok;
       model::Doc snapshot(2 * config_.skus);
       for (std::size_t s = 0; s < config_.skus; ++s) {
         snapshot[s] = on_hand_[req.loc * config_.skus + s];
@@ -144,12 +146,13 @@ std::uint16_t Erp::apply(model::Context& ctx, const Msg& req, model::DocId& doc)
         result = status::conflict;  // movements arrived since the count: try again later
         break;
       }
+      result = status::ok;
       observer_.erp_inventory_set(req.loc, req.sku, on_hand_[i], req.value, now);
       on_hand_[i] = req.value;
       break;
     }
   }
-  if (req.key != 0 && result == status::ok) keys_.insert(req.key);
+  if (req.key != 0 && model::is_success(result)) keys_.insert(req.key);
   return result;
 }
 

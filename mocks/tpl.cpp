@@ -156,7 +156,7 @@ void Tpl::on_orders(model::Context& ctx, const Msg& msg) {
     }
   }
   if (outage_.mode != OutageMode::blackhole) {
-    ack.status = status::ok;
+    ack.status = status::accepted;
     ctx.send(msg.from, ack);
   }
 }

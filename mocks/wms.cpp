@@ -95,7 +95,7 @@ void Wms::on_release(model::Context& ctx, const Msg& msg) {
   fulfilments_[f] = {msg.order, msg.mask, 0, now};
   ++open_;
   observer_.release_received(msg.order, config_.loc, msg.mask, now);
-  if (!silent) reply(ctx, msg, status::ok);
+  if (!silent) reply(ctx, msg, status::accepted);
   if (pick_.arrive(now, f, /*force=*/true) == sim::Station::Admit::start) begin_pick(ctx, f);
 }
 

@@ -51,6 +51,7 @@ enum class WarehouseBatch : std::uint8_t { advice, inventory };
 
 namespace status {
 inline constexpr std::uint16_t ok = 200;
+inline constexpr std::uint16_t created = 201;
 inline constexpr std::uint16_t accepted = 202;
 inline constexpr std::uint16_t conflict = 409;
 inline constexpr std::uint16_t too_many_requests = 429;
