@@ -124,7 +124,7 @@ struct Options {
   // live mode
   bool live = false;
   std::string pipeline = "embedded", listen = "127.0.0.1", admin_token, serve_for;
-  double time_scale = 1.0, quiet_period_s = 2.0;
+  double time_scale = 1.0, drain_time_scale = 0, quiet_period_s = 2.0;
   std::uint16_t port = 0;
 };
 
@@ -138,6 +138,9 @@ hosts::live::LiveOptions live_options(const Options& o) {
   if (!(o.time_scale > 0) || o.time_scale > 1e6)
     throw InputError("--time-scale", "", "expected a factor above 0 and at most 1000000, got " + std::to_string(o.time_scale));
   lo.time_scale = o.time_scale;
+  if (o.drain_time_scale < 0 || o.drain_time_scale > 1e6)
+    throw InputError("--drain-time-scale", "", "expected a factor above 0 and at most 1000000");
+  lo.drain_time_scale = o.drain_time_scale;
   lo.address = o.listen == "localhost" ? "127.0.0.1" : o.listen;
   if (lo.address.empty() || lo.address.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos)
     throw InputError("--listen", "", "expected an IP address like 127.0.0.1 or ::1, got \"" + o.listen + "\"");
@@ -429,6 +432,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         ->capture_default_str();
     c->add_option("--time-scale", o.time_scale, "Play the scenario this many times faster than the wall clock; reports stay in scenario time.")
         ->capture_default_str();
+    c->add_option("--drain-time-scale", o.drain_time_scale, "Play the drain (after the demand ends) this many times faster than the wall clock instead (default: --time-scale). The embedded pipeline follows; a pipeline at a URL keeps its own wall-clock timers.");
     c->add_option("--listen", o.listen, "Address the mocks listen on. Off loopback, the admin API needs a token (--admin-token, or one is made and written to endpoints.env).")
         ->capture_default_str();
     c->add_option("--port", o.port, "Port the mocks listen on (0: any free port; see endpoints.env).")->capture_default_str();

@@ -185,6 +185,14 @@ hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host) {
 
 namespace {
 
+// A request unanswered for longer than every caller's own timeout (x1.5) has been given up on:
+// its connection is dropped so it can serve the retry.
+double answer_timeout_s(const Scenario& sc) {
+  Tick longest = std::max(sc.pipeline.erp_retry.timeout, sc.pipeline.warehouse_retry.timeout);
+  for (const auto& c : sc.channels) longest = std::max(longest, c.timeout);
+  return std::max(1.0, sim::to_seconds(longest) * 1.5);
+}
+
 struct LiveSetup {
   model::OrderBook pipeline_book;
   hosts::live::ObserverRelay relay;
@@ -215,8 +223,10 @@ RunResult run_live(const Scenario& sc, const LiveRunOptions& options) {
   Estate estate(sc, seed, eo);
   hosts::live::LiveOptions lo = options.live;
   lo.seed = seed;
+  lo.client_timeout_s = answer_timeout_s(sc);
   auto live = start_live(sc, roster, estate, setup, lo, foreign);
   live->set_admin(admin_api(estate, *live));
+  live->set_drain_start(sc.duration);
   estate.install(*live);
   schedule_timeline(estate, *live);
   if (foreign) {
@@ -231,6 +241,9 @@ RunResult run_live(const Scenario& sc, const LiveRunOptions& options) {
   DriveOptions d;
   d.progress = options.progress;
   d.can_reconcile = !foreign;
+  // Checks for quiescence every 50 ms of wall time in the drain (and at least every second of it).
+  const double drain_scale = lo.drain_time_scale > 0 ? lo.drain_time_scale : lo.time_scale;
+  d.drain_step = std::max<Tick>(sim::seconds(1), sim::from_seconds(0.05 * drain_scale));
   RunFacts facts = drive(estate, *live, d);
   live->finish();
   facts.interrupted = live->interrupted();

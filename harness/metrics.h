@@ -102,6 +102,8 @@ class Metrics final : public model::Observer {
   std::uint64_t duplicate_effects() const;
   bool conservation_ok() const;
   std::uint64_t accepted_orders() const { return tracks_.size(); }
+  // Every customer who came to a channel: accepted, or refused there (no stock shown, channel down).
+  std::uint64_t customers() const { return tracks_.size() + refused_no_stock_ + refused_down_; }
 
  private:
   enum Flag : std::uint8_t {

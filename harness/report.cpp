@@ -155,6 +155,7 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
 
   Json run = {{"mode", mode},
               {"events", facts.events},
+              {"customers", metrics.customers()},
               {"orders_placed", metrics.accepted_orders()},
               {"sim_end_s", round6(sim::to_seconds(end))},
               {"drain_s", round6(sim::to_seconds(std::max<Tick>(0, end - sc.duration)))},

@@ -319,6 +319,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     wire::Request request;
     Callback done;
     Written written;
+    double timeout_s = 0;
     bool retried = false;  // already sent once on a keep-alive connection the server had closed
   };
   struct Pool {
@@ -377,7 +378,8 @@ struct HttpClient::Impl::Conn : std::enable_shared_from_this<Conn> {
     req.body() = std::move(current.request.body);
     req.keep_alive(true);
     req.prepare_payload();
-    deadline = Clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(owner->options.timeout_s * 1e6));
+    const double timeout = current.timeout_s > 0 ? current.timeout_s : owner->options.timeout_s;
+    deadline = Clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(timeout * 1e6));
     if (!connected) {
       ++owner->stats.connections_opened;
       socket.async_connect(owner->pools[pool].address, [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
@@ -388,6 +390,12 @@ struct HttpClient::Impl::Conn : std::enable_shared_from_this<Conn> {
 
   void on_connect(error_code ec) {
     if (owner->stopped) return;
+    if (ec && timed_out) {
+      dead = true;
+      ++owner->stats.timeouts;
+      owner->finish(*this, {ClientResult::Error::timeout, 0, -1, "no connection within the timeout"});
+      return;
+    }
     if (ec) {
       ++owner->stats.connect_errors;
       dead = true;
@@ -533,13 +541,13 @@ std::size_t HttpClient::add_endpoint(const Endpoint& endpoint) {
   return impl_->pools.size() - 1;
 }
 
-void HttpClient::send(std::size_t endpoint, wire::Request request, Callback done, Written written) {
+void HttpClient::send(std::size_t endpoint, wire::Request request, Callback done, Written written, double timeout_s) {
   ESTATE_ASSERT(endpoint < impl_->pools.size(), "http client: unknown endpoint");
   if (impl_->stopped) return;
   ++impl_->in_flight;
   ++impl_->stats.sent;
   auto& pool = impl_->pools[endpoint];
-  pool.queue.push_back({std::move(request), std::move(done), std::move(written), false});
+  pool.queue.push_back({std::move(request), std::move(done), std::move(written), timeout_s, false});
   impl_->stats.peak_queued = std::max<std::uint64_t>(impl_->stats.peak_queued, pool.queue.size());
   impl_->dispatch(endpoint);
   impl_->start_sweep();

@@ -25,7 +25,7 @@ namespace asio = boost::asio;
 struct Limits {
   std::size_t header_bytes = 16 * 1024;
   std::size_t body_bytes = 64u << 20;  // a 945 covering an hour of a busy 3PL is megabytes
-  std::size_t connections = 1024;
+  std::size_t connections = 8192;
   double idle_s = 60;      // a connection with no request in progress is closed after this
   double pending_s = 900;  // a request left unanswered (a blackhole) this long closes its connection
 };
@@ -118,7 +118,8 @@ class HttpClient {
   ~HttpClient();
   // Resolves the endpoint once; throws std::system_error when it cannot be resolved.
   std::size_t add_endpoint(const Endpoint& endpoint);
-  void send(std::size_t endpoint, wire::Request request, Callback done, Written written = {});
+  // timeout_s > 0 replaces Options::timeout_s for this request.
+  void send(std::size_t endpoint, wire::Request request, Callback done, Written written = {}, double timeout_s = 0);
   void stop();
   std::size_t in_flight() const;  // sent or queued, not yet completed
   const ClientStats& stats() const;

@@ -1,5 +1,7 @@
 #include "hosts/live/live_estate.h"
 
+#include <sys/resource.h>
+
 #include <cctype>
 #include <cmath>
 #include <future>
@@ -82,6 +84,7 @@ struct LiveEstate::Impl {
   bool finished = false;
   model::Address next_address = 0;
   Tick reached = 0;
+  Tick drain_from = 0;  // when the demand ends (the drain's time scale applies from there)
   AdminHandler admin;
   std::chrono::steady_clock::time_point wall_start;
   double wall_s = 0;
@@ -109,7 +112,8 @@ struct LiveEstate::Impl {
     h.limits.body_bytes = options.body_bytes;
     h.limits.connections = options.connections;
     h.limits.idle_s = options.idle_s;
-    h.client.timeout_s = options.client_timeout_s;
+    h.answer_timeout = sim::from_seconds(options.client_timeout_s);
+    h.client.connections_per_endpoint = 512;
     return h;
   }
   bool admin_route(const HttpServer::Request& r, wire::Response& out);
@@ -119,6 +123,11 @@ LiveEstate::LiveEstate(const wire::Roster& roster, model::OrderBook& truth, mode
                        model::Observer& observer, LiveOptions options)
     : impl_(std::make_unique<Impl>(roster, truth, pipeline_book, relay, observer, std::move(options))) {
   Impl& m = *impl_;
+  // Every connection is a descriptor: take what the hard limit allows (often 1024 by default).
+  if (rlimit r{}; ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
   m.a = std::make_unique<LiveHost>(m.io_a, m.clock, roster, truth, m.host_options(wire::Side::estate));
   try {
     m.port_a = m.a->listen(m.options.address, m.options.port);
@@ -159,6 +168,7 @@ LiveEstate::~LiveEstate() { finish(); }
 bool LiveEstate::foreign() const { return impl_->options.pipeline_url.has_value(); }
 bool LiveEstate::interrupted() const { return impl_->interrupted; }
 void LiveEstate::set_admin(AdminHandler handler) { impl_->admin = std::move(handler); }
+void LiveEstate::set_drain_start(Tick t) { impl_->drain_from = t; }
 
 bool LiveEstate::Impl::admin_route(const HttpServer::Request& r, wire::Response& out) {
   constexpr std::string_view prefix = "/_estate";
@@ -231,6 +241,12 @@ void LiveEstate::inject(model::Address to, const model::Msg& msg) {
 
 hosts::Host::Stop LiveEstate::run_until(Tick t) {
   Impl& m = *impl_;
+  if (m.options.drain_time_scale > 0 && m.options.drain_time_scale != m.clock.scale() && m.drain_from > 0 && m.reached >= m.drain_from &&
+      m.clock.now() < t) {
+    m.clock.rescale(std::max(m.clock.now(), m.reached), m.options.drain_time_scale);
+    m.a->rearm();
+    if (m.b) m.on_b([&m] { m.b->rearm(); });
+  }
   while (!m.interrupted && m.clock.now() < t) {
     if (m.io_a.stopped()) m.io_a.restart();
     m.io_a.run_until(m.clock.wall(t));
@@ -324,6 +340,7 @@ OJson LiveEstate::report_json() const {
   OJson out = {{"mode", "live"},
                {"pipeline", m.embedded() ? std::string("embedded") : m.options.pipeline_url.value_or("none")},
                {"time_scale", m.options.time_scale},
+               {"drain_time_scale", m.options.drain_time_scale > 0 ? m.options.drain_time_scale : m.options.time_scale},
                {"wall_s", std::round(m.wall_s * 1000) / 1000},
                {"interrupted", m.interrupted},
                {"endpoints", endpoints},

@@ -24,6 +24,7 @@ namespace estate::hosts::live {
 
 struct LiveOptions {
   double time_scale = 1.0;
+  double drain_time_scale = 0;        // the drain's, once the demand is over (0: the same)
   std::string address = "127.0.0.1";  // where the mocks listen
   std::uint16_t port = 0;             // 0: any free port
   std::optional<std::string> pipeline_url;  // none: the embedded reference pipeline
@@ -35,9 +36,9 @@ struct LiveOptions {
   // Limits at the edge.
   std::size_t header_bytes = 16 * 1024;
   std::size_t body_bytes = 64u << 20;
-  std::size_t connections = 1024;
+  std::size_t connections = 8192;
   double idle_s = 60;
-  double client_timeout_s = 60;  // wall seconds a request may take before its connection is dropped
+  double client_timeout_s = 60;  // scenario seconds a request may go unanswered before its connection is dropped
   bool handle_signals = true;    // SIGINT and SIGTERM end the run (its report is then partial)
 };
 
@@ -76,6 +77,8 @@ class LiveEstate final : public hosts::Host {
   std::uint64_t events() const override;
 
   void set_admin(AdminHandler handler);
+  // From this scenario instant on (the end of the demand), the drain's time scale applies.
+  void set_drain_start(sim::Tick t);
   // Runs the service with nothing to drive it (estate serve) until interrupted or `for_s`.
   void serve(double for_s);
   // Stops the pipeline's thread and every server; after this the components may be read freely.

@@ -97,6 +97,13 @@ void LiveHost::schedule_wake(Tick t) {
   });
 }
 
+void LiveHost::rearm() {
+  armed_for_ = std::chrono::steady_clock::time_point::max();
+  wake_.cancel();
+  const Tick next = std::min({actions_.empty() ? sim::kNever : actions_.top().at, queue_.next_time(), outbound_.next_time()});
+  if (next != sim::kNever) schedule_wake(next);
+}
+
 void LiveHost::on_wake() {
   if (before_handling_) before_handling_();
   for (;;) {
@@ -237,7 +244,7 @@ void LiveHost::emit(const Outbound& out) {
                  }
                  redeliver(out);
                },
-               written);
+               written, std::clamp(clock_.wall_seconds(options_.answer_timeout), 0.05, 600.0));
 }
 
 void LiveHost::redeliver(Outbound out) {

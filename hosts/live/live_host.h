@@ -10,6 +10,7 @@
 // estate as the embedded one.
 #include <cstdint>
 #include <deque>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -34,26 +35,41 @@
 
 namespace estate::hosts::live {
 
-// Scenario time on the wall clock: tick = (wall - start) x scale. Shared by every service
-// of one run, so their clocks agree.
+// Scenario time on the wall clock: tick = offset + (wall - since) x scale. Shared by every
+// service of one run (on their own threads), so their clocks agree. The scale may change once
+// (the drain can run faster than the demand); readers see either segment whole.
 class LiveClock {
  public:
-  explicit LiveClock(double scale) : scale_(scale) {}
-  void start() { start_ = std::chrono::steady_clock::now(); }
-  double scale() const { return scale_; }
+  explicit LiveClock(double scale) { segments_[0] = {std::chrono::steady_clock::now(), 0, scale}; }
+  void start() { segments_[0].since = std::chrono::steady_clock::now(); }
+  // From scenario instant `at` on (which must not have passed), run at `scale`.
+  void rescale(sim::Tick at, double scale) {
+    if (current_.load(std::memory_order_acquire) != 0) return;
+    segments_[1] = {wall(at), at, scale};
+    current_.store(1, std::memory_order_release);
+  }
+  double scale() const { return segment().scale; }
   sim::Tick now() const {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
-    return static_cast<sim::Tick>(static_cast<double>(us) * scale_);
+    const Segment& s = segment();
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s.since).count();
+    return s.offset + static_cast<sim::Tick>(static_cast<double>(us) * s.scale);
   }
   std::chrono::steady_clock::time_point wall(sim::Tick t) const {
-    return start_ + std::chrono::microseconds(static_cast<std::int64_t>(static_cast<double>(t) / scale_));
+    const Segment& s = segment();
+    return s.since + std::chrono::microseconds(static_cast<std::int64_t>(static_cast<double>(t - s.offset) / s.scale));
   }
-  // A span of scenario time as wall seconds.
-  double wall_seconds(sim::Tick span) const { return sim::to_seconds(span) / scale_; }
+  // A span of scenario time as wall seconds, at the current scale.
+  double wall_seconds(sim::Tick span) const { return sim::to_seconds(span) / segment().scale; }
 
  private:
-  double scale_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  struct Segment {
+    std::chrono::steady_clock::time_point since;
+    sim::Tick offset = 0;
+    double scale = 1;
+  };
+  const Segment& segment() const { return segments_[current_.load(std::memory_order_acquire)]; }
+  Segment segments_[2];
+  std::atomic<int> current_{0};
 };
 
 class LiveHost final : private model::Context, private wire::Docs {
@@ -66,6 +82,9 @@ class LiveHost final : private model::Context, private wire::Docs {
     Limits limits;
     HttpClient::Options client;
     double delivery_retry_cap_s = 2.0;  // one-way messages are redelivered until acknowledged
+    // How long a request may go unanswered, in scenario time, before its connection is dropped
+    // (the callers' own timeouts are shorter; this frees the connection they gave up on).
+    sim::Tick answer_timeout = sim::seconds(60);
   };
   using Route = std::function<bool(const HttpServer::Request&, wire::Response&)>;
 
@@ -94,6 +113,8 @@ class LiveHost final : private model::Context, private wire::Docs {
   std::uint64_t events() const { return events_; }
   sim::Tick last_inbound() const { return last_inbound_; }  // when a request last arrived
   void stop();
+  // The clock's scale changed: wake at the new wall time of what is due next.
+  void rearm();
   nlohmann::ordered_json stats_json() const;
   const wire::Codec& codec() const { return codec_; }
   wire::Codec& codec() { return codec_; }
