@@ -124,7 +124,8 @@ struct Options {
   // live mode
   bool live = false;
   std::string pipeline = "embedded", listen = "127.0.0.1", admin_token, serve_for;
-  double time_scale = 1.0, drain_time_scale = 0, quiet_period_s = 2.0;
+  double time_scale = 1.0, drain_time_scale = 0, quiet_period_s = 2.0, idle_timeout_s = 60;
+  std::size_t max_header_bytes = 16 * 1024, max_body_bytes = 64u << 20, max_connections = 8192;
   std::uint16_t port = 0;
 };
 
@@ -155,6 +156,13 @@ hosts::live::LiveOptions live_options(const Options& o) {
     lo.admin_token = buf;
   }
   if (!(o.quiet_period_s > 0)) throw InputError("--quiet-period", "", "expected a number of seconds above 0");
+  if (!(o.idle_timeout_s > 0)) throw InputError("--idle-timeout", "", "expected a number of seconds above 0");
+  if (o.max_header_bytes < 256 || o.max_body_bytes < 1024 || o.max_connections < 1)
+    throw InputError("--max-header-bytes", "", "expected at least 256 header bytes, 1024 body bytes and 1 connection");
+  lo.header_bytes = o.max_header_bytes;
+  lo.body_bytes = o.max_body_bytes;
+  lo.connections = o.max_connections;
+  lo.idle_s = o.idle_timeout_s;
   lo.quiet_s = o.quiet_period_s;
   return lo;
 }
@@ -437,6 +445,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         ->capture_default_str();
     c->add_option("--port", o.port, "Port the mocks listen on (0: any free port; see endpoints.env).")->capture_default_str();
     c->add_option("--admin-token", o.admin_token, "Require 'Authorization: Bearer TOKEN' on the admin API (/_estate).");
+    c->add_option("--max-header-bytes", o.max_header_bytes, "Limit on a request's header (431 beyond).")->capture_default_str()->group("Limits at the edge");
+    c->add_option("--max-body-bytes", o.max_body_bytes, "Limit on a request's body (413 beyond).")->capture_default_str()->group("Limits at the edge");
+    c->add_option("--max-connections", o.max_connections, "Connections served at once; more are closed on accept.")->capture_default_str()->group("Limits at the edge");
+    c->add_option("--idle-timeout", o.idle_timeout_s, "Seconds a connection may sit idle (or trickle a request in) before it is closed.")->capture_default_str()->group("Limits at the edge");
   };
   add_live(gate);
   gate->add_option("--quiet-period", o.quiet_period_s, "(live, --pipeline URL) seconds without a request from the pipeline after which it counts as settled.")

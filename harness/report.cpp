@@ -178,7 +178,7 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
       if (t["verdict"] == "fail") ++failed;
   }
   if (failed > 0 && result.exit_code == kExitOk) result.exit_code = kExitGate;
-  report["verdict"] = {{"integrity_ok", facts.interrupted ? Json(nullptr) : Json(integrity_ok)},
+  report["verdict"] = {{"integrity_ok", integrity_ok},
                        {"partial", facts.interrupted},
                        {"thresholds", sc.thresholds.size()},
                        {"thresholds_failed", failed},

@@ -194,8 +194,15 @@ std::uint64_t key_from_header(std::string_view value) {
 
 // ---------------------------------------------------------------------------------- codec
 
-Codec::Codec(const Roster& roster, Side side, model::OrderBook& book, Docs& docs, double time_scale)
-    : roster_(roster), side_(side), book_(book), docs_(docs), time_scale_(time_scale) {}
+Codec::Codec(const Roster& roster, Side side, model::OrderBook& book, Docs& docs, double time_scale, std::uint64_t id_base)
+    : roster_(roster), side_(side), book_(book), docs_(docs), time_scale_(time_scale), id_base_(id_base) {}
+
+std::uint64_t Codec::from_wire_id(std::uint64_t wire, const std::string& path) const {
+  if (wire <= id_base_ || wire - id_base_ >= kIdSpan)
+    unknown("unknown-id", path, "id " + std::to_string(wire) + " was not issued in this run (ids here run from " +
+                                    std::to_string(id_base_ + 1) + ")");
+  return wire - id_base_;
+}
 
 bool Codec::is_answer(Kind k) {
   return k == Kind::delivery_response || k == Kind::erp_response || k == Kind::warehouse_response;
@@ -207,15 +214,15 @@ bool Codec::is_one_way(Kind k) {
 }
 
 std::uint64_t Codec::wire_order(model::OrderId id) const {
-  if (side_ == Side::estate) return static_cast<std::uint64_t>(id) + 1;
+  if (side_ == Side::estate) return id_base_ + static_cast<std::uint64_t>(id) + 1;
   ESTATE_ASSERT(id < wire_of_.size(), "codec: an order the pipeline never received");
   return wire_of_[id];
 }
 
 std::optional<model::OrderId> Codec::local_order(std::uint64_t wire) const {
   if (side_ == Side::estate) {
-    if (wire == 0 || wire > book_.size()) return std::nullopt;
-    return static_cast<model::OrderId>(wire - 1);
+    if (wire <= id_base_ || wire - id_base_ > book_.size()) return std::nullopt;
+    return static_cast<model::OrderId>(wire - id_base_ - 1);
   }
   auto it = local_of_.find(wire);
   if (it == local_of_.end()) return std::nullopt;
@@ -336,13 +343,13 @@ Request Codec::encode_request(const Msg& m) const {
           return r;
         case ErpOp::post_shipment:
           r.target = "/erp/shipments";
-          r.body = Json{{"shipment_id", m.ref}, {"order_id", wire_order(m.order)}, {"location", roster_.locations[m.loc]},
+          r.body = Json{{"shipment_id", to_wire_id(m.ref)}, {"order_id", wire_order(m.order)}, {"location", roster_.locations[m.loc]},
                         {"lines", lines_json(book_, m.order, m.mask)}, {"shipped_at_us", m.t0}}
                        .dump();
           return r;
         case ErpOp::post_movement:
           r.target = "/erp/stock-movements";
-          r.body = Json{{"movement_id", m.ref}, {"location", roster_.locations[m.loc]}, {"sku", m.sku},
+          r.body = Json{{"movement_id", to_wire_id(m.ref)}, {"location", roster_.locations[m.loc]}, {"sku", m.sku},
                         {"delta", m.value}, {"at_us", m.t0}}
                        .dump();
           return r;
@@ -383,7 +390,8 @@ Request Codec::encode_request(const Msg& m) const {
     case Kind::warehouse_event:
       r.target = "/warehouse-events";
       r.body = event_json(roster_, book_, m.order == model::kNoOrder ? 0 : wire_order(m.order), m.loc,
-                          static_cast<model::WarehouseEvent>(m.op), m.order, m.mask, m.sku, m.value, m.ref, m.t0, m.status)
+                          static_cast<model::WarehouseEvent>(m.op), m.order, m.mask, m.sku, m.value,
+                          m.op == static_cast<std::uint8_t>(model::WarehouseEvent::short_pick) ? m.ref : to_wire_id(m.ref), m.t0, m.status)
                    .dump();
       return r;
     case Kind::warehouse_batch: {
@@ -402,7 +410,9 @@ Request Codec::encode_request(const Msg& m) const {
         const bool has_order = type != model::WarehouseEvent::movement;
         records.push_back(event_json(roster_, book_, has_order ? wire_order(order) : 0, m.loc, type, order,
                                      static_cast<model::LineMask>(doc[i + 2]), static_cast<model::SkuId>(doc[i + 3]), doc[i + 4],
-                                     static_cast<std::uint64_t>(doc[i + 5]), doc[i + 6], static_cast<std::uint16_t>(doc[i + 7])));
+                                     type == model::WarehouseEvent::short_pick ? static_cast<std::uint64_t>(doc[i + 5])
+                                                                               : to_wire_id(static_cast<std::uint64_t>(doc[i + 5])),
+                                     doc[i + 6], static_cast<std::uint16_t>(doc[i + 7])));
       }
       r.target = "/warehouse-files/945";
       r.body = Json{{"location", roster_.locations[m.loc]}, {"at_us", m.t0}, {"records", std::move(records)}}.dump();
@@ -486,7 +496,7 @@ std::optional<Codec::Incoming> Codec::decode_estate(Method method, std::string_v
       const Json j = parse_body(body);
       const Node n{j, ""};
       m.op = static_cast<std::uint8_t>(ErpOp::post_shipment);
-      m.ref = n.at("shipment_id").id();
+      m.ref = from_wire_id(n.at("shipment_id").id(), "/shipment_id");
       m.order = order_of(n.at("order_id"));
       m.loc = location_of(n.at("location").string(), "/location");
       m.mask = read_lines(n.at("lines"), book_, m.order);
@@ -498,7 +508,7 @@ std::optional<Codec::Incoming> Codec::decode_estate(Method method, std::string_v
       const Json j = parse_body(body);
       const Node n{j, ""};
       m.op = static_cast<std::uint8_t>(ErpOp::post_movement);
-      m.ref = n.at("movement_id").id();
+      m.ref = from_wire_id(n.at("movement_id").id(), "/movement_id");
       m.loc = location_of(n.at("location").string(), "/location");
       m.sku = sku_of(n.at("sku"));
       m.value = n.at("delta").integer(-kMaxUnits, kMaxUnits);
@@ -645,7 +655,7 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
     e.t0 = n.has("at_us") ? n.at("at_us").integer(0, kMaxTime) : 0;
     if (type == "shipped") {
       e.op = static_cast<std::uint8_t>(model::WarehouseEvent::shipped);
-      e.ref = n.at("event_id").id();
+      e.ref = from_wire_id(n.at("event_id").id(), n.path + "/event_id");
       e.order = known_order(n.at("order_id"));
       e.mask = read_lines(n.at("lines"), book_, e.order);
     } else if (type == "short_pick") {
@@ -659,7 +669,7 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
       e.ref = static_cast<std::uint64_t>(n.at("movements_reported").integer(0, kMaxTime));
     } else if (type == "movement") {
       e.op = static_cast<std::uint8_t>(model::WarehouseEvent::movement);
-      e.ref = n.at("event_id").id();
+      e.ref = from_wire_id(n.at("event_id").id(), n.path + "/event_id");
       e.sku = sku_of(n.at("sku"));
       e.value = n.at("delta").integer(-kMaxUnits, kMaxUnits);
       e.status = static_cast<std::uint16_t>(movement_type(n.at("movement_type")));

@@ -83,7 +83,10 @@ enum class Side : std::uint8_t { estate, pipeline };
 class Codec {
  public:
   // time_scale: scenario seconds per wall second (Retry-After on the wire is wall time).
-  Codec(const Roster& roster, Side side, model::OrderBook& book, Docs& docs, double time_scale);
+  // id_base: added to every order, shipment, movement and event id on the wire (a multiple of
+  // kIdSpan), so ids of different runs never meet in a pipeline that keeps its state.
+  Codec(const Roster& roster, Side side, model::OrderBook& book, Docs& docs, double time_scale, std::uint64_t id_base = 0);
+  static constexpr std::uint64_t kIdSpan = std::uint64_t{1} << 45;  // internal ids stay below this
 
   // A message from a local component to a remote system, as the request to send.
   Request encode_request(const model::Msg& msg) const;
@@ -113,7 +116,7 @@ class Codec {
   // acknowledged by the receiving host (one-way: acks, feeds, events, files).
   static bool is_one_way(model::Kind kind);
 
-  // The wire id of an order this side knows (estate: book id + 1), and back.
+  // The wire id of an order this side knows (estate: id base + book id + 1), and back.
   std::uint64_t wire_order(model::OrderId id) const;
   std::optional<model::OrderId> local_order(std::uint64_t wire) const;
   model::OrderBook& book() { return book_; }
@@ -130,6 +133,9 @@ class Codec {
   model::OrderBook& book_;
   Docs& docs_;
   double time_scale_;
+  std::uint64_t id_base_;
+  std::uint64_t to_wire_id(std::uint64_t id) const { return id_base_ + id; }
+  std::uint64_t from_wire_id(std::uint64_t wire, const std::string& path) const;
   // Pipeline side: wire ids of the orders in its book, and the way back.
   std::vector<std::uint64_t> wire_of_;
   std::unordered_map<std::uint64_t, model::OrderId> local_of_;

@@ -128,6 +128,13 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
     waiting = true;
     ++owner->pending;
     last = Clock::now();
+    if (owner->pending > owner->limits.pending_requests) {  // a flood: shed it here
+      ++owner->stats.shed;
+      const wire::Problem p{429, "overloaded", "Too many requests",
+                            "more than " + std::to_string(owner->limits.pending_requests) + " requests are waiting for an answer"};
+      answer({429, wire::problem_json(p), true, 1000});
+      return;
+    }
     const Request r{method_of(req.method()),         view(req.target()),  view(req["Idempotency-Key"]),
                     view(req[http::field::authorization]), req.body(), {id, request_seq}};
     owner->handler(r);

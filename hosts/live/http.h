@@ -28,6 +28,7 @@ struct Limits {
   std::size_t connections = 8192;
   double idle_s = 60;      // a connection with no request in progress is closed after this
   double pending_s = 900;  // a request left unanswered (a blackhole) this long closes its connection
+  std::size_t pending_requests = 50'000;  // beyond this many unanswered requests: 429 (a flood)
 };
 
 // Where a server's answer goes: the session and the request on it.
@@ -42,6 +43,7 @@ struct ServerStats {
   std::uint64_t requests = 0;
   std::uint64_t malformed = 0;            // not HTTP/1.1 a parser accepts: 400, connection closed
   std::uint64_t too_large = 0;            // header or body over the limit: 431 or 413
+  std::uint64_t shed = 0;                 // refused with 429: too many requests waiting at once
   std::uint64_t closed_idle = 0;
   std::uint64_t closed_pending = 0;       // answers that never came (blackholes, stuck handlers)
   std::uint64_t by_status_class[6] = {0, 0, 0, 0, 0, 0};  // [status / 100]

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <ctime>
 #include <future>
 #include <thread>
 
@@ -84,6 +85,9 @@ struct LiveEstate::Impl {
   bool finished = false;
   model::Address next_address = 0;
   Tick reached = 0;
+  // Ids on the wire start at a base that differs from run to run (by the second it started),
+  // so a pipeline that keeps its state between runs (a gate's scenarios) never sees an old id.
+  std::uint64_t id_base = (static_cast<std::uint64_t>(std::time(nullptr)) % 255 + 1) * wire::Codec::kIdSpan;
   Tick drain_from = 0;  // when the demand ends (the drain's time scale applies from there)
   AdminHandler admin;
   std::chrono::steady_clock::time_point wall_start;
@@ -114,6 +118,7 @@ struct LiveEstate::Impl {
     h.limits.idle_s = options.idle_s;
     h.answer_timeout = sim::from_seconds(options.client_timeout_s);
     h.client.connections_per_endpoint = 512;
+    h.id_base = id_base;
     return h;
   }
   bool admin_route(const HttpServer::Request& r, wire::Response& out);

@@ -31,7 +31,7 @@ LiveHost::LiveHost(asio::io_context& io, LiveClock& clock, const wire::Roster& r
       clock_(clock),
       roster_(roster),
       options_(std::move(options)),
-      codec_(roster, options_.side, book, *this, clock.scale()),
+      codec_(roster, options_.side, book, *this, clock.scale(), options_.id_base),
       server_(io, options_.limits, [this](const HttpServer::Request& r) { on_request(r); }),
       client_(io, options_.client),
       wake_(io) {
@@ -398,6 +398,7 @@ OJson LiveHost::stats_json() const {
                       {"by_status", by_class},
                       {"malformed", s.malformed},
                       {"too_large", s.too_large},
+                      {"shed", s.shed},
                       {"closed_idle", s.closed_idle},
                       {"closed_unanswered", s.closed_pending}}},
           {"sent", {{"requests", c.sent},

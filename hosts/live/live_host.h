@@ -85,6 +85,7 @@ class LiveHost final : private model::Context, private wire::Docs {
     // How long a request may go unanswered, in scenario time, before its connection is dropped
     // (the callers' own timeouts are shorter; this frees the connection they gave up on).
     sim::Tick answer_timeout = sim::seconds(60);
+    std::uint64_t id_base = 0;  // see wire::Codec
   };
   using Route = std::function<bool(const HttpServer::Request&, wire::Response&)>;
 
