@@ -15,6 +15,7 @@
 
 #include "harness/gate.h"
 #include "harness/live.h"
+#include "hosts/live/driver.h"
 #include "harness/run.h"
 #include "harness/scenario.h"
 #include "harness/thresholds.h"
@@ -126,6 +127,10 @@ struct Options {
   std::string pipeline = "embedded", listen = "127.0.0.1", admin_token, serve_for;
   double time_scale = 1.0, drain_time_scale = 0, quiet_period_s = 2.0, idle_timeout_s = 60;
   std::size_t max_header_bytes = 16 * 1024, max_body_bytes = 64u << 20, max_connections = 8192;
+  // estate drive
+  std::string rate = "1000/s", method = "GET", body, duration = "10s";
+  std::size_t connections = 64;
+  bool poisson = false;
   std::uint16_t port = 0;
 };
 
@@ -269,6 +274,34 @@ int cmd_serve(const Options& o, std::ostream& out) {
     for_s = sim::to_seconds(*d);
   }
   serve_estate(sc, options, for_s);
+  return kExitOk;
+}
+
+int cmd_drive(const Options& o, std::ostream& out) {
+  hosts::live::LoadOptions lo;
+  lo.url = o.inputs.at(0);
+  const auto rate = parse_rate_per_s(o.rate);
+  if (!rate || *rate <= 0) throw InputError("--rate", "", "expected a rate like \"5000/s\", got \"" + o.rate + "\"");
+  lo.rate_per_s = *rate;
+  const auto d = parse_duration(o.duration);
+  if (!d || *d <= 0) throw InputError("--for", "", "expected a duration like \"10s\", got \"" + o.duration + "\"");
+  lo.duration_s = sim::to_seconds(*d);
+  if (o.method == "GET") lo.method = wire::Method::get;
+  else if (o.method == "POST") lo.method = wire::Method::post;
+  else if (o.method == "PUT") lo.method = wire::Method::put;
+  else throw InputError("--method", "", "expected GET, POST or PUT, got \"" + o.method + "\"");
+  lo.body = o.body;
+  if (o.connections < 1 || o.connections > 10000) throw InputError("--connections", "", "expected 1 to 10000");
+  lo.connections = o.connections;
+  lo.arrivals = o.poisson ? load::Arrivals::poisson : load::Arrivals::constant;
+  Json result;
+  try {
+    result = Json::parse(hosts::live::drive_load(lo).dump());
+  } catch (const hosts::live::StartError& e) {
+    throw InputError(lo.url, "", e.what);
+  }
+  out << result.dump(2) << "\n";
+  if (!o.out_dir.empty()) write_file(o.out_dir, result.dump(2) + "\n");
   return kExitOk;
 }
 
@@ -484,6 +517,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   compare->add_option("reports", o.inputs, "Report A and report B.")->required()->expected(2);
   compare->add_option("--out", o.out_dir, "Also write compare.md into this folder.");
 
+  auto* drive = app.add_subcommand("drive", "Open-model HTTP load on one URL (like wrk2): send at a scheduled rate for a while, report the rate achieved, latency from each request's scheduled instant and late sends.");
+  drive->add_option("url", o.inputs, "Target, e.g. http://127.0.0.1:8080/path.")->required()->expected(1);
+  drive->add_option("--rate", o.rate, "Requests per second (or per minute: 600/min).")->capture_default_str();
+  drive->add_option("--for", o.duration, "How long to send.")->capture_default_str();
+  drive->add_option("--connections", o.connections, "Keep-alive connections at most (requests beyond wait, late).")->capture_default_str();
+  drive->add_option("--method", o.method, "GET, POST or PUT.")->capture_default_str();
+  drive->add_option("--body", o.body, "Request body (sent as application/json).");
+  drive->add_flag("--poisson", o.poisson, "Poisson arrivals instead of evenly spaced ones.");
+  drive->add_option("--out", o.out_dir, "Also write the result (JSON) to this file.");
+
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of scenario files (scenarios/schema.json is this output).");
 
   try {
@@ -510,6 +553,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*compare) return cmd_compare(o, out);
     if (*live) return cmd_live(o, out, err);
     if (*serve) return cmd_serve(o, out);
+    if (*drive) return cmd_drive(o, out);
   } catch (const InputError& e) {
     err << "estate: " << e.what() << "\n";
     return kExitInput;

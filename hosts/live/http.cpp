@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -31,19 +32,67 @@ wire::Method method_of(http::verb v) {
   }
 }
 
-http::verb verb_of(wire::Method m) {
-  switch (m) {
-    case wire::Method::get: return http::verb::get;
-    case wire::Method::put: return http::verb::put;
-    default: return http::verb::post;
-  }
-}
-
 std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 constexpr std::chrono::milliseconds kSweep{100};
+
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// The messages are small and their headers few, so they are written as bytes directly: a
+// serializer with a field table per message costs more than the socket call on a hot loop.
+void serialize_response(std::string& out, const wire::Response& r, bool keep_alive) {
+  out.clear();
+  out += "HTTP/1.1 ";
+  append_number(out, r.status);
+  out += ' ';
+  const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: estate\r\n";
+  if (!keep_alive) out += "Connection: close\r\n";
+  if (!r.body.empty()) out += r.problem ? "Content-Type: application/problem+json\r\n" : "Content-Type: application/json\r\n";
+  if (r.retry_after_ms >= 0) {
+    out += "Retry-After: ";
+    append_number(out, static_cast<std::uint64_t>((r.retry_after_ms + 999) / 1000));
+    out += "\r\n";
+  }
+  if (r.status != 204 && r.status >= 200) {
+    out += "Content-Length: ";
+    append_number(out, r.body.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (r.status != 204) out += r.body;
+}
+
+void serialize_request(std::string& out, const wire::Request& r, const std::string& base_path, const std::string& host) {
+  out.clear();
+  out += wire::method_name(r.method);
+  out += ' ';
+  out += base_path;
+  out += r.target;
+  out += " HTTP/1.1\r\nHost: ";
+  out += host;
+  out += "\r\nUser-Agent: estate\r\n";
+  if (!r.idempotency_key.empty()) {
+    out += "Idempotency-Key: ";
+    out += r.idempotency_key;
+    out += "\r\n";
+  }
+  if (!r.body.empty()) out += "Content-Type: application/json\r\n";
+  if (!r.body.empty() || r.method != wire::Method::get) {
+    out += "Content-Length: ";
+    append_number(out, r.body.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += r.body;
+}
 
 }  // namespace
 
@@ -80,7 +129,7 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
   std::uint64_t id;
   beast::flat_buffer buffer;
   std::optional<http::request_parser<http::string_body>> parser;
-  http::response<http::string_body> res;
+  std::string out;
   std::uint64_t request_seq = 0;
   bool waiting = false;  // a request is waiting for its answer
   bool keep_alive = true;
@@ -144,17 +193,8 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
     waiting = false;
     --owner->pending;
     ++owner->stats.by_status_class[std::min<std::size_t>(response.status / 100, 5)];
-    res = {};
-    res.version(11);
-    res.result(response.status);
-    res.keep_alive(keep_alive);
-    res.set(http::field::server, "estate");
-    if (!response.body.empty())
-      res.set(http::field::content_type, response.problem ? "application/problem+json" : "application/json");
-    if (response.retry_after_ms >= 0) res.set(http::field::retry_after, std::to_string((response.retry_after_ms + 999) / 1000));
-    res.body() = response.body;
-    res.prepare_payload();
-    http::async_write(socket, res, [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    serialize_response(out, response, keep_alive);
+    asio::async_write(socket, asio::buffer(out), [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(error_code ec) {
@@ -365,7 +405,7 @@ struct HttpClient::Impl::Conn : std::enable_shared_from_this<Conn> {
   bool reused = false;  // the current request went out on a connection used before
   std::size_t served = 0;
   beast::flat_buffer buffer;
-  http::request<http::string_body> req;
+  std::string out;  // the request, as written
   std::optional<http::response_parser<http::string_body>> parser;
   Pending current;
   Clock::time_point deadline;
@@ -374,17 +414,7 @@ struct HttpClient::Impl::Conn : std::enable_shared_from_this<Conn> {
     busy = true;
     current = std::move(p);
     reused = served > 0;
-    req = {};
-    req.version(11);
-    req.method(verb_of(current.request.method));
-    req.target(owner->pools[pool].endpoint.base_path + current.request.target);
-    req.set(http::field::host, owner->pools[pool].host_header);
-    req.set(http::field::user_agent, "estate");
-    if (!current.request.idempotency_key.empty()) req.set("Idempotency-Key", current.request.idempotency_key);
-    if (!current.request.body.empty()) req.set(http::field::content_type, "application/json");
-    req.body() = std::move(current.request.body);
-    req.keep_alive(true);
-    req.prepare_payload();
+    serialize_request(out, current.request, owner->pools[pool].endpoint.base_path, owner->pools[pool].host_header);
     const double timeout = current.timeout_s > 0 ? current.timeout_s : owner->options.timeout_s;
     deadline = Clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(timeout * 1e6));
     if (!connected) {
@@ -416,7 +446,7 @@ struct HttpClient::Impl::Conn : std::enable_shared_from_this<Conn> {
   }
 
   void write() {
-    http::async_write(socket, req, [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    asio::async_write(socket, asio::buffer(out), [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
     if (current.written) current.written();
   }
 

@@ -22,7 +22,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +55,9 @@ using model::Msg;
 constexpr std::size_t kSkus = 50;
 constexpr std::size_t kOrders = 300;
 constexpr double kTimeScale = 20.0;            // scenario seconds per wall second
+// Ids on the wire start at a per-run base (LiveEstate: 1 to 255 times kIdSpan); here the first,
+// so order 1 is 35184372088833 on the wire (the seeds' ids).
+constexpr std::uint64_t kIdBase = wire::Codec::kIdSpan;
 constexpr std::size_t kPipelineSpare = 1024;   // orders the fuzzer may add before a rebuild
 constexpr std::size_t kHeaderBytes = 16 * 1024;  // the server's Limits::header_bytes
 constexpr std::size_t kBodyBytes = 1u << 20;     // smaller than the server's, to bound memory
@@ -127,7 +129,7 @@ std::uint64_t splitmix(std::uint64_t& s) {
 
 // A small estate: two WMS and a 3PL, two channels, 50 skus, 300 orders; the pipeline's side
 // has received every order by webhook. The first four orders are fixed (the seeds name them
-// by wire id 1 to 4); the rest are random but the same on every run.
+// by wire id kIdBase + 1 to 4); the rest are random but the same on every run.
 struct World {
   wire::Roster roster;
   model::OrderBook estate_book;
@@ -155,7 +157,7 @@ struct World {
       for (auto& l : lines) l = {static_cast<model::SkuId>(splitmix(seed) % kSkus), static_cast<std::int32_t>(1 + splitmix(seed) % 5)};
       estate_book.add(static_cast<model::ChannelId>(splitmix(seed) % 2), static_cast<sim::Tick>(1'000'000 + 1000 * estate_book.size()), lines);
     }
-    estate.emplace(roster, wire::Side::estate, estate_book, docs, kTimeScale);
+    estate.emplace(roster, wire::Side::estate, estate_book, docs, kTimeScale, kIdBase);
     rebuild_pipeline();
 
     auto request = [&](Kind kind, model::Address from, model::Address to) {
@@ -192,7 +194,7 @@ struct World {
   void rebuild_pipeline() {
     pipeline.reset();
     pipeline_book.emplace();
-    pipeline.emplace(roster, wire::Side::pipeline, *pipeline_book, docs, kTimeScale);
+    pipeline.emplace(roster, wire::Side::pipeline, *pipeline_book, docs, kTimeScale, kIdBase);
     for (model::OrderId o = 0; o < estate_book.size(); ++o) {
       Msg m;
       m.kind = Kind::order_delivery;
@@ -222,6 +224,7 @@ World& world() {
 
 bool units(std::int64_t v) { return v >= -kMaxUnits && v <= kMaxUnits; }
 bool tick(std::int64_t v) { return v >= 0 && v <= kMaxTime; }
+bool local_id(std::uint64_t v) { return v != 0 && v < wire::Codec::kIdSpan; }  // a shipment, movement or event id
 
 void check_order(const model::OrderBook& book, const World& w, model::OrderId order) {
   FUZZ_CHECK(order < book.size(), "an order outside the book");
@@ -244,7 +247,7 @@ void check_event(const model::OrderBook& book, const World& w, std::uint8_t op, 
     case model::WarehouseEvent::shipped:
       check_order(book, w, order);
       check_mask(book, order, mask, true);
-      FUZZ_CHECK(ref != 0, "a shipment without an id");
+      FUZZ_CHECK(local_id(ref), "a shipment's id");
       return;
     case model::WarehouseEvent::short_pick:
       check_order(book, w, order);
@@ -254,7 +257,7 @@ void check_event(const model::OrderBook& book, const World& w, std::uint8_t op, 
       FUZZ_CHECK(units(value) && ref <= static_cast<std::uint64_t>(kMaxTime), "a short pick's count");
       return;
     case model::WarehouseEvent::movement:
-      FUZZ_CHECK(sku < w.roster.skus && units(value) && ref != 0, "a movement");
+      FUZZ_CHECK(sku < w.roster.skus && units(value) && local_id(ref), "a movement");
       FUZZ_CHECK(movement <= static_cast<std::uint16_t>(model::MovementType::adjustment), "a movement type");
       return;
   }
@@ -283,10 +286,10 @@ void check_incoming(World& w, wire::Side side, const wire::Codec::Incoming& in) 
         case model::ErpOp::post_shipment:
           check_order(book, w, m.order);
           check_mask(book, m.order, m.mask, true);
-          FUZZ_CHECK(m.loc < locations && m.ref != 0 && tick(m.t0), "a shipment");
+          FUZZ_CHECK(m.loc < locations && local_id(m.ref) && tick(m.t0), "a shipment");
           return;
         case model::ErpOp::post_movement:
-          FUZZ_CHECK(m.loc < locations && m.sku < r.skus && units(m.value) && m.ref != 0 && tick(m.t0), "a movement");
+          FUZZ_CHECK(m.loc < locations && m.sku < r.skus && units(m.value) && local_id(m.ref) && tick(m.t0), "a movement");
           return;
         case model::ErpOp::query_inventory:
           FUZZ_CHECK(m.loc < locations, "an inventory query");

@@ -1,0 +1,1065 @@
+#!/usr/bin/python3
+"""The wire contract (contract/openapi.yaml) against the code that serves it.
+
+    /usr/bin/python3 tests/live/contract_test.py BUILD/estate SRC_DIR
+
+Runs with Debian's python3 (python3-yaml, python3-jsonschema 4.10). Every body is checked
+with jsonschema (Draft 2020-12, $refs resolved in the whole document); nothing here knows a
+body's shape but the document.
+
+1. `estate serve` on a tiny scenario, with a stub pipeline of our own (http.server on
+   127.0.0.1) that validates every callback the mocks make against the document. Every
+   operation the estate serves is called with valid requests (orders placed by hand through
+   the admin API), with invalid ones (malformed JSON, unknown orders, wrong methods, ...),
+   and under every outage mode; each answer's status must be one the document lists for the
+   operation, and its body must validate against the schema for that status and content
+   type. The stub must receive an order webhook, WMS events (shipped, short_pick), a 945 and
+   an 846, all valid.
+2. `estate live` with the embedded reference pipeline: one valid request per pipeline path,
+   and a few invalid ones, checked against the document; then SIGINT (it must exit and
+   write its report).
+3. The routes the code serves (listed below, and the route literals found in the sources)
+   must all be in the document, and every operation of the document must have been
+   answered with a 2xx.
+
+Only 127.0.0.1 is ever contacted. Every process started is stopped (its process group), on
+failure too; the whole test is bounded by HARD_TIMEOUT_S. Exit 0 only if everything agreed.
+"""
+import copy
+import http.client
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+import yaml
+from jsonschema import Draft202012Validator, RefResolver
+
+HARD_TIMEOUT_S = 90
+HOST = "127.0.0.1"
+
+# The routes the code serves, as (method, path template, side). Estate side: Codec::decode_estate
+# (wire/codec.cpp) and admin_api (harness/live.cpp); pipeline side: Codec::decode_pipeline.
+# GET /_estate/ is the same route as GET /_estate (a trailing slash is dropped when matching).
+ROUTES_IN_CODE = [
+    ("post", "/erp/sales-orders", "estate"),
+    ("post", "/erp/shipments", "estate"),
+    ("post", "/erp/stock-movements", "estate"),
+    ("get", "/erp/inventory/{location}", "estate"),
+    ("put", "/erp/inventory/{location}/{sku}", "estate"),
+    ("post", "/wms/{location}/releases", "estate"),
+    ("get", "/wms/{location}/inventory", "estate"),
+    ("post", "/3pl/{location}/shipping-orders", "estate"),
+    ("get", "/3pl/{location}/inventory", "estate"),
+    ("post", "/channels/{channel}/order-acks", "estate"),
+    ("post", "/channels/{channel}/order-cancellations", "estate"),
+    ("put", "/channels/{channel}/availability/{sku}", "estate"),
+    ("put", "/channels/{channel}/availability", "estate"),
+    ("get", "/_estate", "estate"),
+    ("get", "/_estate/health", "estate"),
+    ("get", "/_estate/state", "estate"),
+    ("post", "/_estate/orders", "estate"),
+    ("post", "/_estate/outages", "estate"),
+    ("post", "/_estate/outages/{system}/end", "estate"),
+    ("post", "/_estate/throttle", "estate"),
+    ("post", "/_estate/throttle/end", "estate"),
+    ("post", "/_estate/duplicates", "estate"),
+    ("post", "/_estate/duplicates/{source}/end", "estate"),
+    ("post", "/orders", "pipeline"),
+    ("post", "/warehouse-events", "pipeline"),
+    ("post", "/warehouse-files/945", "pipeline"),
+    ("post", "/warehouse-files/846", "pipeline"),
+]
+
+SKUS = 20
+
+# The estate for `estate serve`: one WMS (a name with a '-', to check endpoints.env's names),
+# one 3PL with short intervals, a channel that checks availability and one that does not (its
+# orders can be bigger than any stock: short picks), 20 SKUs of 50 units at each location.
+SERVE_SCENARIO = {
+    "name": "contract_serve",
+    "seed": 3,
+    "duration": "1h",
+    "catalogue": {"skus": SKUS, "stock": {"min_units": 50}},
+    "locations": {
+        "wh-1": {"kind": "wms", "latency": "1ms", "pick_time": "1s", "pack_time": "1s"},
+        "tpl": {"kind": "3pl", "latency": "1ms", "dock_to_ship": "1m",
+                "intervals": {"orders": "1m", "advice": "1m", "inventory": "5m"}},
+    },
+    "channels": {
+        # A generous webhook timeout (1 s of wall time at 600x): the stub validates before it answers.
+        "storefront": {"delivery": {"latency": "1ms", "duplicates": 0, "timeout": "10m"}},
+        "b2b": {"feed": {"mode": "none"}, "delivery": {"latency": "1ms", "duplicates": 0, "timeout": "10m"}},
+    },
+    "erp": {"latency": "1ms", "service_time": "10ms"},
+}
+
+# The estate for `estate live` with the embedded pipeline: a long run with little demand.
+LIVE_SCENARIO = {
+    "name": "contract_live",
+    "seed": 5,
+    "duration": "30d",
+    "catalogue": {"skus": SKUS, "stock": {"min_units": 50}},
+    "locations": {
+        "wh1": {"kind": "wms", "latency": "1ms"},
+        "tpl": {"kind": "3pl", "latency": "1ms"},
+    },
+    "channels": {
+        "storefront": {"rate": "1/h", "delivery": {"latency": "1ms", "duplicates": 0}},
+        "b2b": {"rate": "1/h", "feed": {"mode": "none"}, "delivery": {"latency": "1ms", "duplicates": 0}},
+    },
+    "erp": {"latency": "1ms"},
+}
+
+
+class Timeout(Exception):
+    pass
+
+
+# ================================================================================ the document
+
+class Contract:
+    """The OpenAPI document: operations by method and path, schemas validated with jsonschema."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.strict_doc = strict_copy(doc)
+        self.resolver = RefResolver(base_uri="", referrer=doc)
+        self.strict_resolver = RefResolver(base_uri="", referrer=self.strict_doc)
+        self.templates = []  # (regex, template, side)
+        for template, item in doc["paths"].items():
+            side = "pipeline" if "servers" in item else "estate"
+            rx = "^" + re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template)) + "$"
+            self.templates.append((re.compile(rx), template, side))
+        # Concrete paths before templated ones (OpenAPI's matching rule).
+        self.templates.sort(key=lambda t: t[1].count("{"))
+
+    def deref(self, obj):
+        while isinstance(obj, dict) and "$ref" in obj:
+            ref = obj["$ref"]
+            assert ref.startswith("#/"), ref
+            obj = self.doc
+            for part in ref[2:].split("/"):
+                obj = obj[part.replace("~1", "/").replace("~0", "~")]
+        return obj
+
+    def match(self, side, path):
+        """The path template a concrete path falls under (or None)."""
+        path = urllib.parse.urlsplit(path).path
+        if len(path) > 1 and path.endswith("/"):
+            path = path[:-1]
+        for rx, template, s in self.templates:
+            if s == side and rx.match(path):
+                return template
+        return None
+
+    def operation(self, template, method):
+        item = self.doc["paths"][template]
+        return item.get(method.lower())
+
+    def operations(self):
+        for template, item in self.doc["paths"].items():
+            side = "pipeline" if "servers" in item else "estate"
+            for method in ("get", "put", "post", "delete", "patch"):
+                if method in item:
+                    yield side, method, template, item[method]
+
+    def response(self, op, status):
+        """The response object the document gives for a status: the code, its range, default."""
+        responses = op["responses"]
+        for key in (str(status), f"{status // 100}XX", "default"):
+            if key in responses:
+                return key, self.deref(responses[key])
+        return None, None
+
+    def parameters(self, template, op):
+        params = [self.deref(p) for p in self.doc["paths"][template].get("parameters", [])]
+        params += [self.deref(p) for p in op.get("parameters", [])]
+        return params
+
+    def errors(self, schema, instance, strict=False):
+        resolver = self.strict_resolver if strict else self.resolver
+        if strict:
+            schema = strict_copy(schema)
+        v = Draft202012Validator(schema, resolver=resolver)
+        found = sorted(v.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+        if strict:  # the fields the document does not name, also inside the oneOf branch that fits
+            found = [x for e in found for x in extra_fields(e)]
+        return ["%s: %s" % ("/" + "/".join(str(p) for p in e.absolute_path), e.message[:300]) for e in found]
+
+
+def extra_fields(error):
+    """The additionalProperties errors under an error; of a oneOf/anyOf, only those of the
+    branches that fail on nothing else (the branch the body is meant for)."""
+    if error.validator == "additionalProperties":
+        yield error
+        return
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branches = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        for subs in branches.values():
+            extra = [x for sub in subs for x in extra_fields(sub)]
+            if len(extra) == len(list(leaves(subs))):
+                yield from extra
+        return
+    for sub in error.context or ():
+        yield from extra_fields(sub)
+
+
+def leaves(errors):
+    for e in errors:
+        if e.context and e.validator in ("oneOf", "anyOf", "allOf"):
+            yield from leaves(e.context)
+        else:
+            yield e
+
+
+def strict_copy(node):
+    """A copy in which every object schema with properties forbids others: the document must
+    name every field the estate sends (request schemas stay open, since the codec ignores
+    unknown fields; this view is only used on what the estate itself sends)."""
+    node = copy.deepcopy(node)
+
+    def walk(n):
+        if isinstance(n, dict):
+            if n.get("type") == "object" and "properties" in n and "additionalProperties" not in n:
+                n["additionalProperties"] = False
+            for v in n.values():
+                walk(v)
+        elif isinstance(n, list):
+            for v in n:
+                walk(v)
+    walk(node)
+    return node
+
+
+# ================================================================================== reporting
+
+class Failures:
+    def __init__(self):
+        self.items = []
+        self.lock = threading.Lock()
+
+    def add(self, label, message):
+        with self.lock:
+            self.items.append((label, message))
+        print(f"FAIL [{label}] {message}", flush=True)
+
+
+FAILS = Failures()
+
+
+# ================================================================================== HTTP calls
+
+class Answer:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+
+def checked_url(url):
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname != HOST:
+        raise RuntimeError(f"refusing to contact {url}: only {HOST} is allowed")
+    return parts
+
+
+def http_call(base_url, method, path, body=None, headers=None, timeout=5.0):
+    """One request on a fresh connection; None when no answer came within the timeout."""
+    parts = checked_url(base_url)
+    conn = http.client.HTTPConnection(HOST, parts.port, timeout=timeout)
+    try:
+        h = dict(headers or {})
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method.upper(), parts.path.rstrip("/") + path if path else parts.path, body=data, headers=h)
+        r = conn.getresponse()
+        return Answer(r.status, r.getheaders(), r.read())
+    except (socket.timeout, TimeoutError):
+        return None
+    finally:
+        conn.close()
+
+
+def raw_call(base_url, raw, timeout=5.0):
+    """Sends raw bytes and parses the answer (for requests http.client cannot make)."""
+    parts = checked_url(base_url)
+    with socket.create_connection((HOST, parts.port), timeout=timeout) as s:
+        s.sendall(raw)
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                head, sep, rest = data.partition(b"\r\n\r\n")
+                if sep:
+                    m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+                    if m and len(rest) >= int(m.group(1)):
+                        break
+        except (socket.timeout, ConnectionResetError):
+            pass
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    if not lines or not lines[0].startswith("HTTP/1.1 "):
+        return None
+    status = int(lines[0].split()[1])
+    headers = [tuple(x.strip() for x in l.split(":", 1)) for l in lines[1:] if ":" in l]
+    m = re.search(r"(?i)content-length:\s*(\d+)", head.decode("latin-1"))
+    return Answer(status, headers, body[:int(m.group(1))] if m else body)
+
+
+# ====================================================================== checking an exchange
+
+class Checker:
+    def __init__(self, contract):
+        self.c = contract
+        self.covered = {}  # (side, method, template) -> set of statuses seen
+
+    def check_response(self, label, op_desc, resp_obj, answer):
+        """The answer against one documented response: headers, content type, body schema."""
+        c = self.c
+        for name, h in (resp_obj.get("headers") or {}).items():
+            h = c.deref(h)
+            value = answer.headers.get(name.lower())
+            if value is None:
+                if h.get("required"):
+                    FAILS.add(label, f"{op_desc}: the documented header {name} is missing")
+                continue
+            schema = h.get("schema", {})
+            inst = value
+            if schema.get("type") == "integer":
+                try:
+                    inst = int(value)
+                except ValueError:
+                    FAILS.add(label, f"{op_desc}: header {name}: {value!r} is not an integer")
+                    continue
+            for e in c.errors(schema, inst):
+                FAILS.add(label, f"{op_desc}: header {name}={value!r}: {e}")
+        content = resp_obj.get("content")
+        if not answer.body:
+            if content:
+                FAILS.add(label, f"{op_desc}: no body, but the document gives one ({', '.join(content)})")
+            return
+        if not content:
+            FAILS.add(label, f"{op_desc}: a body the document does not describe: {answer.body[:200]!r}")
+            return
+        ctype = answer.headers.get("content-type", "").split(";")[0].strip()
+        if ctype not in content:
+            FAILS.add(label, f"{op_desc}: Content-Type {ctype!r}, the document has {list(content)}")
+            return
+        try:
+            body = answer.json()
+        except ValueError:
+            FAILS.add(label, f"{op_desc}: the body is not JSON: {answer.body[:200]!r}")
+            return
+        for e in c.errors(content[ctype].get("schema", {}), body):
+            FAILS.add(label, f"{op_desc}: body {answer.body[:300].decode(errors='replace')}: {e}")
+
+    def exchange(self, label, side, base_url, method, path, body=None, headers=None, expect=None,
+                 doc_valid=None, timeout=5.0):
+        """Sends a request and checks the answer against the document.
+
+        expect: the statuses this test expects (None: any the document allows; () : no
+        answer at all, a blackhole). doc_valid: whether the document's request schema should
+        accept the body (None: not asked, e.g. when only the scenario's catalogue makes it
+        invalid)."""
+        c = self.c
+        full = urllib.parse.urlsplit(base_url).path.rstrip("/") + path
+        rel = full[len(urllib.parse.urlsplit(self.base_of(side, base_url)).path.rstrip("/")):] or "/"
+        template = c.match(side, rel)
+        op = c.operation(template, method) if template else None
+        op_desc = f"{method.upper()} {rel}" + (f" ({method.upper()} {template})" if template and template != rel else "")
+        if op is not None and doc_valid is not None and isinstance(body, (dict, list)):
+            schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if schema is None:
+                FAILS.add(label, f"{op_desc}: the document has no JSON request body")
+            else:
+                errs = c.errors(schema, body)
+                if doc_valid and errs:
+                    FAILS.add(label, f"{op_desc}: the document refuses a body the code takes: {errs[0]}")
+                if not doc_valid and not errs:
+                    FAILS.add(label, f"{op_desc}: the document allows a body the code refuses: {json.dumps(body)[:200]}")
+        answer = http_call(base_url, method, path, body=body, headers=headers, timeout=timeout)
+        if expect == ():
+            if answer is not None:
+                FAILS.add(label, f"{op_desc}: expected no answer (blackhole), got {answer.status} {answer.body[:200]!r}")
+            return None
+        if answer is None:
+            FAILS.add(label, f"{op_desc}: no answer within {timeout}s")
+            return None
+        if expect is not None and answer.status not in expect:
+            FAILS.add(label, f"{op_desc}: expected {sorted(expect)}, got {answer.status} {answer.body[:300]!r}")
+        self.check_answer(label, side, method, rel, template, op, answer, op_desc)
+        return answer
+
+    def check_answer(self, label, side, method, rel, template, op, answer, op_desc):
+        c = self.c
+        admin = rel.startswith("/_estate")
+        if op is None:
+            # Not an operation of the document: 404 (no such path), 405 (no such method), or
+            # the admin API's 404 for both.
+            if admin:
+                want, name = {404}, "AdminNotFound"
+            elif template is None:
+                want, name = {404}, "NotFound"
+            else:
+                want, name = {405}, "MethodNotAllowed"
+            if answer.status in (413, 431, 400):
+                name = {413: "ContentTooLarge", 431: "HeaderTooLarge", 400: "BadRequest"}[answer.status]
+            elif answer.status not in want:
+                FAILS.add(label, f"{op_desc}: not in the document, so {sorted(want)} ({name}) was due; got {answer.status}")
+                return
+            self.check_response(label, op_desc, c.deref(c.doc["components"]["responses"][name]), answer)
+            return
+        key, resp_obj = c.response(op, answer.status)
+        self.covered.setdefault((side, method.lower(), template), set()).add(answer.status)
+        if resp_obj is None:
+            FAILS.add(label, f"{op_desc}: status {answer.status} is not in the document ({', '.join(op['responses'])}): {answer.body[:200]!r}")
+            return
+        self.check_response(label, f"{op_desc} -> {answer.status}", resp_obj, answer)
+
+    bases = {}
+
+    def base_of(self, side, url):
+        return self.bases[side]
+
+
+# ================================================================================ stub pipeline
+
+class Stub:
+    """A pipeline of our own: validates every callback against the document, answers 202."""
+
+    def __init__(self, contract):
+        self.c = contract
+        self.received = []  # (path, headers, body or None, errors)
+        self.lock = threading.Lock()
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def handle_any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                errs = stub.validate(self.command, self.path, self.headers, raw)
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                with stub.lock:
+                    stub.received.append((self.path, dict(self.headers), body, errs))
+                self.send_response(202 if not errs or errs[0] != "404" else 404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_PUT = do_GET = do_DELETE = handle_any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def validate(self, method, path, headers, raw):
+        c = self.c
+        template = c.match("pipeline", path)
+        op = c.operation(template, method) if template else None
+        desc = f"{method} {path}"
+        if op is None:
+            return ["404", f"{desc}: the estate called a path or method the document does not give the pipeline"]
+        errs = []
+        for p in c.parameters(template, op):
+            if p["in"] != "header":
+                continue
+            value = headers.get(p["name"])
+            if value is None:
+                if p.get("required"):
+                    errs.append(f"{desc}: the required header {p['name']} is missing")
+                continue
+            errs += [f"{desc}: header {p['name']}={value!r}: {e}" for e in c.errors(p.get("schema", {}), value)]
+        content = op.get("requestBody", {}).get("content", {})
+        ctype = (headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype not in content:
+            return errs + [f"{desc}: Content-Type {ctype!r}, the document has {list(content)}"]
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return errs + [f"{desc}: the body is not JSON: {raw[:200]!r}"]
+        schema = content[ctype]["schema"]
+        shown = raw[:300].decode(errors="replace")
+        errs += [f"{desc}: {shown}: {e}" for e in c.errors(schema, body)]
+        errs += [f"{desc}: {shown}: a field the document does not name: {e}" for e in c.errors(schema, body, strict=True)]
+        return errs
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.received)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ===================================================================================== helpers
+
+def start(cmd, log_path):
+    log = open(log_path, "wb")
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(proc, sig=signal.SIGKILL):
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
+
+
+def read_endpoints(path, proc, log_path, wait_s=15):
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            text = open(path).read()
+            if "ESTATE_TIME_SCALE=" in text:
+                return dict(l.split("=", 1) for l in text.splitlines() if "=" in l)
+        if proc.poll() is not None:
+            raise RuntimeError(f"estate exited ({proc.returncode}) before writing {path}:\n" + tail(log_path))
+        time.sleep(0.05)
+    raise RuntimeError(f"no {path} after {wait_s}s:\n" + tail(log_path))
+
+
+def tail(path, n=30):
+    try:
+        return "\n".join(open(path, errors="replace").read().splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def wait_for(predicate, timeout_s, step=0.05):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def lines_of(order_lines):
+    return [{"line": i, "sku": l["sku"], "qty": l["qty"]} for i, l in enumerate(order_lines)]
+
+
+# ================================================================ part 1: estate serve + stub
+
+def serve_part(contract, estate, tmp):
+    ck = Checker(contract)
+    stub = Stub(contract)
+    proc = None
+    log_path = os.path.join(tmp, "serve.log")
+    try:
+        scenario = os.path.join(tmp, "serve.json")
+        json.dump(SERVE_SCENARIO, open(scenario, "w"))
+        out = os.path.join(tmp, "serve_out")
+        proc = start([estate, "serve", scenario, "--pipeline", f"http://{HOST}:{stub.port}", "--time-scale", "600",
+                      "--out", out], log_path)
+        env = read_endpoints(os.path.join(out, "endpoints.env"), proc, log_path)
+
+        # endpoints.env as the document's info.description has it.
+        base = env.get("ESTATE_ADMIN_URL", "")[: -len("/_estate")]
+        checked_url(base)
+        want = {"ESTATE_ERP_URL": base + "/erp", "ESTATE_WMS_WH_1_URL": base + "/wms/wh-1",
+                "ESTATE_3PL_TPL_URL": base + "/3pl/tpl", "ESTATE_CHANNEL_STOREFRONT_URL": base + "/channels/storefront",
+                "ESTATE_CHANNEL_B2B_URL": base + "/channels/b2b", "ESTATE_PIPELINE_URL": f"http://{HOST}:{stub.port}",
+                "ESTATE_ADMIN_URL": base + "/_estate", "ESTATE_TIME_SCALE": "600"}
+        for k, v in want.items():
+            if env.get(k) != v:
+                FAILS.add("endpoints.env", f"{k}: expected {v!r}, got {env.get(k)!r}")
+        for k in env:
+            if k not in want:
+                FAILS.add("endpoints.env", f"{k} is not described in info.description")
+        ck.bases = {"estate": base}
+        erp, wms, tpl, admin = env["ESTATE_ERP_URL"], env["ESTATE_WMS_WH_1_URL"], env["ESTATE_3PL_TPL_URL"], env["ESTATE_ADMIN_URL"]
+        shop, b2b = env["ESTATE_CHANNEL_STOREFRONT_URL"], env["ESTATE_CHANNEL_B2B_URL"]
+
+        def E(label, url, method, path, body=None, **kw):
+            return ck.exchange(label, "estate", url, method, path, body=body, **kw)
+
+        # ------------------------------------------------------------------- admin, orders
+        for p in ("", "/", "/health", "/state"):
+            E("admin", admin, "get", p, expect={200})
+        placed = {}
+
+        def place(name, channel, lines):
+            a = E("admin", admin, "post", "/orders", {"channel": channel, "lines": lines}, expect={201}, doc_valid=True)
+            if a is None or a.status != 201:
+                raise RuntimeError(f"could not place order {name}")
+            placed[name] = (a.json()["order_id"], channel, lines)
+            return placed[name][0]
+
+        o1 = place("O1", "storefront", [{"sku": 1, "qty": 1}, {"sku": 2, "qty": 2}])  # ERP, WMS release, ships
+        o2 = place("O2", "storefront", [{"sku": 3, "qty": 1}])                        # 940 to the 3PL
+        o3 = place("O3", "b2b", [{"sku": 4, "qty": 1000000}])                         # short pick at the WMS
+        E("admin", admin, "post", "/orders", {"channel": "storefront", "lines": [{"sku": 4, "qty": 1000000}]},
+          expect={409}, doc_valid=True)
+        E("admin", admin, "post", "/orders", {"channel": "nowhere", "lines": [{"sku": 1, "qty": 1}]}, expect={422}, doc_valid=True)
+        E("admin", admin, "post", "/orders", {"channel": "storefront", "lines": [{"sku": 1, "qty": 1}, {"sku": 1, "qty": 2}]},
+          expect={422})
+        E("admin", admin, "post", "/orders", {"channel": "storefront", "lines": []}, expect={422}, doc_valid=False)
+        E("admin", admin, "post", "/orders", b"[1, 2]", expect={400})
+        E("admin", admin, "post", "/orders", b"{not json", expect={400})
+        E("admin", admin, "get", "/orders", expect={404})
+        E("admin", admin, "post", "/nothing", {}, expect={404})
+        E("admin", admin, "get", "/outages", expect={404})
+
+        if not wait_for(lambda: {b.get("order_id") for p, h, b, e in stub.snapshot() if p == "/orders" and b} >= {o1, o2, o3}, 10):
+            FAILS.add("webhooks", f"the stub did not receive the order webhooks for {o1}, {o2}, {o3} within 10s")
+
+        l1 = lines_of(placed["O1"][2])
+        l2 = lines_of(placed["O2"][2])
+        l3 = lines_of(placed["O3"][2])
+
+        # -------------------------------------------------------------------------- ERP
+        k = {"Idempotency-Key": f"so-{o1}"}
+        E("erp", erp, "post", "/sales-orders", {"order_id": o1, "channel": "storefront", "lines": l1}, headers=k, expect={201}, doc_valid=True)
+        E("erp", erp, "post", "/sales-orders", {"order_id": o1, "channel": "storefront", "lines": l1}, headers=k, expect={200}, doc_valid=True)
+        E("erp", erp, "post", "/sales-orders", {"order_id": o3, "lines": l3, "extra": "ignored"}, expect={201}, doc_valid=True)
+        E("erp", erp, "post", "/shipments", {"shipment_id": 1001, "order_id": o1, "location": "wh-1", "lines": l1[:1],
+                                              "shipped_at_us": 5}, headers={"Idempotency-Key": "sh-1001"}, expect={201}, doc_valid=True)
+        E("erp", erp, "post", "/shipments", {"shipment_id": 1002, "order_id": o1, "location": "wh-1", "lines": l1[1:]},
+          headers={"Idempotency-Key": "sh-1002"}, expect={201}, doc_valid=True)
+        E("erp", erp, "post", "/stock-movements", {"movement_id": 1003, "location": "wh-1", "sku": 6, "delta": 3, "at_us": 6},
+          headers={"Idempotency-Key": "mv-1003"}, expect={201}, doc_valid=True)
+        E("erp", erp, "post", "/stock-movements", {"movement_id": 1003, "location": "wh-1", "sku": 6, "delta": 3, "at_us": 6},
+          headers={"Idempotency-Key": "mv-1003"}, expect={200}, doc_valid=True)
+        inv = E("erp", erp, "get", "/inventory/wh-1", expect={200})
+        applied = inv.json()["movements_applied"][7] if inv is not None and inv.status == 200 else 0
+        E("erp", erp, "put", "/inventory/wh-1/7", {"on_hand": 48, "movements_applied": applied}, expect={200}, doc_valid=True)
+        E("erp", erp, "put", "/inventory/wh-1/7", {"on_hand": 48, "movements_applied": applied + 5}, expect={409}, doc_valid=True)
+        E("erp", erp, "get", "/inventory/tpl", expect={200})
+        # An Idempotency-Key on a GET, twice: the document says the codec reads it on every ERP request.
+        E("erp: GET with a key", erp, "get", "/inventory/wh-1", headers={"Idempotency-Key": "count-1"}, expect={200})
+        E("erp: GET with a key", erp, "get", "/inventory/wh-1", headers={"Idempotency-Key": "count-1"}, expect={200})
+        # invalid
+        E("erp", erp, "post", "/sales-orders", b"{nope", expect={400})
+        E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": [{"line": 0, "sku": 1, "qty": "1"}]}, expect={400}, doc_valid=False)
+        E("erp", erp, "post", "/sales-orders", {"order_id": o1}, expect={400}, doc_valid=False)
+        E("erp", erp, "post", "/sales-orders", {"order_id": 0, "lines": l1}, expect={400}, doc_valid=False)
+        E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": []}, expect={400}, doc_valid=False)
+        E("erp", erp, "post", "/sales-orders", {"order_id": 999999, "lines": l1}, expect={422}, doc_valid=True)
+        E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": [{"line": 0, "sku": 1, "qty": 5}]}, expect={422}, doc_valid=True)
+        E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": [{"line": 7, "sku": 1, "qty": 1}]}, expect={422}, doc_valid=True)
+        E("erp", erp, "post", "/shipments", {"shipment_id": 1004, "order_id": o1, "location": "nowhere", "lines": l1},
+          expect={422}, doc_valid=True)
+        E("erp", erp, "post", "/stock-movements", {"movement_id": 1005, "location": "wh-1", "sku": 6, "delta": 2000000000},
+          expect={400}, doc_valid=False)
+        E("erp", erp, "post", "/stock-movements", {"movement_id": 1005, "location": "wh-1", "sku": SKUS + 5, "delta": 1}, expect={400})
+        E("erp", erp, "get", "/sales-orders", expect={405})
+        E("erp", erp, "delete", "/shipments", expect={405})
+        E("erp", erp, "post", "/inventory/wh-1", {}, expect={405})
+        E("erp", erp, "get", "/inventory/nowhere", expect={422})
+        E("erp", erp, "put", "/inventory/wh-1/99", {"on_hand": 1, "movements_applied": 0}, expect={422}, doc_valid=True)
+        E("erp", erp, "put", "/inventory/wh-1/x", {"on_hand": 1, "movements_applied": 0}, expect={422})
+        E("erp", erp, "put", "/inventory/wh-1/3", {"on_hand": 1}, expect={400}, doc_valid=False)
+        E("erp", erp, "get", "/nothing", expect={404})
+
+        # ---------------------------------------------------------------------------- WMS
+        E("wms", wms, "post", "/releases", {"order_id": o1, "lines": l1}, headers={"Idempotency-Key": f"rel-{o1}"}, expect={202}, doc_valid=True)
+        E("wms", wms, "post", "/releases", {"order_id": o1, "lines": l1}, headers={"Idempotency-Key": f"rel-{o1}"}, expect={200}, doc_valid=True)
+        E("wms", wms, "post", "/releases", {"order_id": o3, "lines": l3}, headers={"Idempotency-Key": f"rel-{o3}"}, expect={202}, doc_valid=True)
+        E("wms", wms, "get", "/inventory", headers={"Idempotency-Key": "ignored"}, expect={200})
+        E("wms", wms, "post", "/releases", b"", expect={400})
+        E("wms", wms, "post", "/releases", {"order_id": 999999, "lines": l1}, expect={422}, doc_valid=True)
+        E("wms", wms, "post", "/releases", {"order_id": o1, "lines": [{"line": 1, "sku": 9, "qty": 2}]}, expect={422}, doc_valid=True)
+        E("wms", wms, "get", "/releases", expect={405})
+        E("wms", wms, "put", "/inventory", {}, expect={405})
+        E("wms", base, "get", "/wms/tpl/inventory", expect={404})
+        E("wms", base, "post", "/wms/nowhere/releases", {"order_id": o1, "lines": l1}, expect={404}, doc_valid=True)
+        E("wms", wms, "post", "/shipping-orders", {"orders": []}, expect={404})
+
+        # ---------------------------------------------------------------------------- 3PL
+        order940 = {"order_id": o2, "lines": l2, "idempotency_key": f"940-{o2}"}
+        E("3pl", tpl, "post", "/shipping-orders", {"orders": [order940]}, expect={202}, doc_valid=True)
+        E("3pl", tpl, "post", "/shipping-orders", {"orders": [order940]}, headers={"Idempotency-Key": "ignored"}, expect={202}, doc_valid=True)
+        E("3pl", tpl, "post", "/shipping-orders", {"orders": []}, expect={202}, doc_valid=True)
+        E("3pl", tpl, "get", "/inventory", expect={200})
+        E("3pl", tpl, "post", "/shipping-orders", {"orders": {}}, expect={400}, doc_valid=False)
+        E("3pl", tpl, "post", "/shipping-orders", b"not json", expect={400})
+        E("3pl", tpl, "post", "/shipping-orders", {"orders": [{"order_id": 999999, "lines": l2}]}, expect={422}, doc_valid=True)
+        E("3pl", tpl, "get", "/shipping-orders", expect={405})
+        E("3pl", base, "get", "/3pl/wh-1/inventory", expect={404})
+        E("3pl", tpl, "post", "/releases", {"order_id": o2, "lines": l2}, expect={404})
+
+        # ----------------------------------------------------------------------- channels
+        E("channels", shop, "post", "/order-acks", {"order_id": o1, "accepted_lines": [0, 1]}, expect={204}, doc_valid=True)
+        E("channels", b2b, "post", "/order-acks", {"order_id": o3, "accepted_lines": [0]}, expect={204}, doc_valid=True)
+        E("channels", shop, "post", "/order-acks", {"order_id": o2, "accepted_lines": []}, expect={204}, doc_valid=True)
+        E("channels", shop, "post", "/order-cancellations", {"order_id": o1, "lines": [1]}, expect={204}, doc_valid=True)
+        E("channels", shop, "put", "/availability/3", {"available": 7, "sequence": 5, "version": 2}, expect={204}, doc_valid=True)
+        E("channels", b2b, "put", "/availability/3", {"available": 7}, expect={204}, doc_valid=True)
+        E("channels", shop, "put", "/availability", {"available": list(range(SKUS)), "sequence": 6, "version": 3}, expect={204}, doc_valid=True)
+        E("channels", b2b, "put", "/availability", {"available": [5] * SKUS}, expect={204}, doc_valid=True)
+        E("channels", b2b, "post", "/order-acks", {"order_id": o1, "accepted_lines": [0]}, expect={422}, doc_valid=True)
+        E("channels", shop, "post", "/order-acks", {"order_id": 999999, "accepted_lines": [0]}, expect={422}, doc_valid=True)
+        E("channels", shop, "post", "/order-cancellations", {"order_id": o1, "lines": [9]}, expect={422}, doc_valid=True)
+        E("channels", shop, "post", "/order-cancellations", {"order_id": o1, "lines": [16]}, expect={400}, doc_valid=False)
+        E("channels", shop, "put", "/availability/30", {"available": 1}, expect={422}, doc_valid=True)
+        E("channels", shop, "put", "/availability/3", {"available": -1}, expect={400}, doc_valid=False)
+        E("channels", shop, "put", "/availability", {"available": [1, 2, 3]}, expect={400})
+        E("channels", shop, "put", "/availability", b"{", expect={400})
+        E("channels", shop, "get", "/availability", expect={405})
+        E("channels", shop, "post", "/availability/3", {"available": 1}, expect={405})
+        E("channels", base, "post", "/channels/nowhere/order-acks", {"order_id": o1, "accepted_lines": [0]}, expect={404}, doc_valid=True)
+        E("channels", base, "post", "/channels/storefront", {}, expect={404})
+
+        # ------------------------------------------------------------------------ outages
+        def outage(system, mode, **extra):
+            E("admin", admin, "post", "/outages", dict(system=system, mode=mode, **extra), expect={200}, doc_valid=True)
+
+        def end(system):
+            E("admin", admin, "post", f"/outages/{system}/end", expect={200})
+
+        outage("erp", "down")
+        E("erp down", erp, "get", "/inventory/wh-1", expect={503})
+        E("erp down", erp, "post", "/sales-orders", {"order_id": o2, "lines": l2}, expect={503}, doc_valid=True)
+        outage("erp", "flaky", error_rate=1)
+        E("erp flaky", erp, "post", "/stock-movements", {"movement_id": 1006, "location": "tpl", "sku": 1, "delta": 1}, expect={500}, doc_valid=True)
+        E("erp flaky", erp, "put", "/inventory/tpl/1", {"on_hand": 1, "movements_applied": 0}, expect={500}, doc_valid=True)
+        outage("erp", "blackhole")
+        E("erp blackhole", erp, "get", "/inventory/wh-1", expect=(), timeout=0.8)
+        outage("erp", "slow", factor=2)
+        E("erp slow", erp, "get", "/inventory/wh-1", expect={200})
+        end("erp")
+        E("admin", admin, "post", "/throttle", {"rate": "0/min"}, expect={200}, doc_valid=True)
+        E("erp throttled", erp, "post", "/sales-orders", {"order_id": o2, "lines": l2}, expect={429}, doc_valid=True)
+        E("erp throttled", erp, "get", "/inventory/tpl", expect={429})
+        E("admin", admin, "post", "/throttle/end", expect={200})
+        E("admin", admin, "post", "/throttle", {"rate": "300/min", "burst": 50}, expect={200}, doc_valid=True)
+        E("admin", admin, "post", "/throttle/end", expect={200})
+        E("erp", erp, "get", "/inventory/tpl", expect={200})
+
+        outage("wh-1", "down")
+        E("wms down", wms, "get", "/inventory", expect={503})
+        E("wms down", wms, "post", "/releases", {"order_id": o1, "lines": l1}, expect={503}, doc_valid=True)
+        outage("wh-1", "flaky", error_rate=1.0)
+        E("wms flaky", wms, "post", "/releases", {"order_id": o1, "lines": l1}, expect={500}, doc_valid=True)
+        outage("wh-1", "blackhole")
+        E("wms blackhole", wms, "get", "/inventory", expect={503})
+        E("wms blackhole", wms, "post", "/releases", {"order_id": o1, "lines": l1}, headers={"Idempotency-Key": "bh"},
+          expect=(), timeout=0.8, doc_valid=True)
+        end("wh-1")
+
+        outage("tpl", "down")
+        E("3pl down", tpl, "get", "/inventory", expect={503})
+        E("3pl down", tpl, "post", "/shipping-orders", {"orders": [order940]}, expect={503}, doc_valid=True)
+        outage("tpl", "flaky", error_rate=1)
+        E("3pl flaky", tpl, "post", "/shipping-orders", {"orders": [order940]}, expect={500}, doc_valid=True)
+        E("3pl flaky", tpl, "get", "/inventory", expect={200})
+        outage("tpl", "blackhole")
+        E("3pl blackhole", tpl, "get", "/inventory", expect={503})
+        E("3pl blackhole", tpl, "post", "/shipping-orders", {"orders": [order940]}, expect=(), timeout=0.8, doc_valid=True)
+        end("tpl")
+
+        E("admin", admin, "post", "/outages", {"system": "storefront", "mode": "slow"}, expect={422}, doc_valid=True)
+        outage("storefront", "down")
+        E("channel down", admin, "post", "/orders", {"channel": "storefront", "lines": [{"sku": 1, "qty": 1}]}, expect={409}, doc_valid=True)
+        E("channel down", shop, "put", "/availability/3", {"available": 1}, expect={204}, doc_valid=True)
+        end("storefront")
+        E("admin", admin, "post", "/outages", {"system": "nowhere", "mode": "down"}, expect={422}, doc_valid=True)
+        E("admin", admin, "post", "/outages", {"system": "erp", "mode": "sideways"}, expect={422}, doc_valid=False)
+        E("admin", admin, "post", "/outages/nowhere/end", expect={404})
+        E("admin", admin, "post", "/throttle", {"rate": "fast"}, expect={422}, doc_valid=False)
+        E("admin", admin, "post", "/duplicates", {"source": "erp", "rate": 0.5}, expect={422}, doc_valid=True)
+        E("admin", admin, "post", "/duplicates", {"source": "storefront", "rate": 2}, expect={422}, doc_valid=False)
+        E("admin", admin, "post", "/duplicates/erp/end", expect={404})
+
+        # --------------------------------------------------------- duplicates (at least once)
+        E("admin", admin, "post", "/duplicates", {"source": "storefront", "rate": 1, "delay": "1s"}, expect={200}, doc_valid=True)
+        o4 = place("O4", "storefront", [{"sku": 8, "qty": 1}])
+        E("admin", admin, "post", "/duplicates/storefront/end", expect={200})
+        E("admin", admin, "post", "/duplicates", {"source": "wh-1", "rate": 0}, expect={200}, doc_valid=True)
+        E("admin", admin, "post", "/duplicates/wh-1/end", expect={200})
+
+        # --------------------------------------------------------------------- HTTP layer
+        port = urllib.parse.urlsplit(base).port
+        a = raw_call(base, b"POST /erp/sales-orders HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n")
+        if a is None:
+            FAILS.add("http", "no answer to a body over the limit")
+        else:
+            ck.check_answer("http", "estate", "post", "/erp/sales-orders", "/erp/sales-orders",
+                            contract.operation("/erp/sales-orders", "post"), a, "POST /erp/sales-orders (64 MiB+)")
+            if a.status != 413:
+                FAILS.add("http", f"a body over the limit: expected 413, got {a.status}")
+        a = raw_call(base, b"GET /wms/wh-1/inventory HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+        if a is None:
+            FAILS.add("http", "no answer to a header over the limit")
+        else:
+            ck.check_answer("http", "estate", "get", "/wms/wh-1/inventory", "/wms/{location}/inventory",
+                            contract.operation("/wms/{location}/inventory", "get"), a, "GET /wms/wh-1/inventory (20 KB header)")
+            if a.status != 431:
+                FAILS.add("http", f"a header over the limit: expected 431, got {a.status}")
+        a = raw_call(base, b"NOT HTTP AT ALL\r\n\r\n")
+        if a is None or a.status != 400:
+            FAILS.add("http", f"not HTTP: expected 400, got {a and a.status}")
+        else:
+            ck.check_response("http", "garbage -> 400", contract.deref(contract.doc["components"]["responses"]["BadRequest"]), a)
+
+        # ------------------------------------------------------------- what the stub received
+        def kinds():
+            got = set()
+            for path, headers, body, errs in stub.snapshot():
+                if not isinstance(body, dict):
+                    continue
+                if path == "/orders":
+                    got.add("order webhook")
+                elif path == "/warehouse-events" and body.get("location") == "wh-1":
+                    got.add("WMS " + str(body.get("type")))
+                elif path == "/warehouse-files/945" and any(r.get("order_id") == o2 for r in body.get("records", [])):
+                    got.add("945 (with the 940's order)")
+                elif path == "/warehouse-files/846":
+                    got.add("846")
+            return got
+        wanted = {"order webhook", "WMS shipped", "WMS short_pick", "945 (with the 940's order)", "846"}
+        if not wait_for(lambda: kinds() >= wanted, 15):
+            FAILS.add("callbacks", f"within 15s the stub got {sorted(kinds())}, not {sorted(wanted - kinds())}")
+        dup = [h.get("Idempotency-Key") for p, h, b, e in stub.snapshot() if p == "/orders" and isinstance(b, dict) and b.get("order_id") == o4]
+        if not wait_for(lambda: len([1 for p, h, b, e in stub.snapshot()
+                                     if p == "/orders" and isinstance(b, dict) and b.get("order_id") == o4]) >= 2, 5):
+            FAILS.add("duplicates", f"order {o4} placed during a duplicate storm of rate 1 arrived {len(dup)} time(s), not twice")
+
+        received = stub.snapshot()
+        for path, headers, body, errs in received:
+            for e in errs:
+                if e != "404":
+                    FAILS.add("callback", e)
+            if path == "/orders" and isinstance(body, dict) and headers.get("Idempotency-Key") != str(body.get("order_id")):
+                FAILS.add("callback", f"POST /orders: Idempotency-Key {headers.get('Idempotency-Key')!r} is not the order id {body.get('order_id')}")
+        covered_pipeline = {}
+        for path, headers, body, errs in received:
+            t = contract.match("pipeline", path)
+            covered_pipeline.setdefault(t, 0)
+            covered_pipeline[t] += 1
+        print(f"serve: the stub pipeline received {len(received)} callbacks: " +
+              ", ".join(f"{t} x{n}" for t, n in sorted(covered_pipeline.items(), key=str)), flush=True)
+
+        # ---------------------------------------------------------------------- shutdown
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            rc = proc.wait(timeout=10)
+            if rc != 0:
+                FAILS.add("serve", f"estate serve exited {rc} on SIGINT:\n{tail(log_path)}")
+        except subprocess.TimeoutExpired:
+            FAILS.add("serve", "estate serve did not exit within 10s of SIGINT")
+        return ck, set(t for t in covered_pipeline if t)
+    finally:
+        stop(proc)
+        stub.stop()
+
+
+# ======================================================= part 2: the embedded reference pipeline
+
+def embedded_part(contract, estate, tmp):
+    ck = Checker(contract)
+    proc = None
+    log_path = os.path.join(tmp, "live.log")
+    try:
+        scenario = os.path.join(tmp, "live.json")
+        json.dump(LIVE_SCENARIO, open(scenario, "w"))
+        out = os.path.join(tmp, "live_out")
+        proc = start([estate, "live", scenario, "--time-scale", "60", "--out", out], log_path)
+        env = read_endpoints(os.path.join(out, "endpoints.env"), proc, log_path)
+        pipe, admin, tpl = env["ESTATE_PIPELINE_URL"], env["ESTATE_ADMIN_URL"], env["ESTATE_3PL_TPL_URL"]
+        checked_url(pipe)
+        ck.bases = {"estate": admin[: -len("/_estate")], "pipeline": pipe}
+
+        a = ck.exchange("live admin", "estate", admin, "post", "/orders",
+                        {"channel": "storefront", "lines": [{"sku": 2, "qty": 1}, {"sku": 5, "qty": 2}]}, expect={201}, doc_valid=True)
+        if a is None or a.status != 201:
+            raise RuntimeError("could not place an order in the live run")
+        w = a.json()["order_id"]
+        lines = [{"line": 0, "sku": 2, "qty": 1}, {"line": 1, "sku": 5, "qty": 2}]
+        time.sleep(0.5)  # 30 scenario seconds: the channel has delivered it to the pipeline
+        snap = ck.exchange("live 3pl", "estate", tpl, "get", "/inventory", expect={200})
+        counts = snap.json() if snap is not None and snap.status == 200 else {"on_hand": [0] * SKUS, "movements_reported": [0] * SKUS}
+
+        def P(label, method, path, body=None, **kw):
+            return ck.exchange(label, "pipeline", pipe, method, path, body=body, **kw)
+
+        P("pipeline", "post", "/orders", {"order_id": w, "channel": "storefront", "placed_at_us": 0, "lines": lines},
+          headers={"Idempotency-Key": str(w)}, expect={202}, doc_valid=True)
+        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": (1 << 40) + 900001, "location": "wh1", "sku": 0,
+                                                     "delta": 0, "movement_type": "adjustment", "at_us": 1}, expect={202}, doc_valid=True)
+        P("pipeline", "post", "/warehouse-files/945", {"location": "tpl", "at_us": 2, "records": [
+            {"type": "shipped", "event_id": (2 << 40) + 900002, "location": "tpl", "order_id": w, "lines": lines[1:], "at_us": 2},
+            {"type": "short_pick", "location": "tpl", "order_id": w, "line": 0, "sku": 2, "on_hand": 0, "movements_reported": 0, "at_us": 2},
+            {"type": "movement", "event_id": (2 << 40) + 900003, "location": "tpl", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 2},
+        ]}, expect={202}, doc_valid=True)
+        P("pipeline", "post", "/warehouse-files/846", {"location": "tpl", "at_us": 3, "on_hand": counts["on_hand"],
+                                                       "movements_reported": counts["movements_reported"]}, expect={202}, doc_valid=True)
+        # invalid
+        P("pipeline", "get", "/orders", expect={405})
+        P("pipeline", "post", "/orders", b"{x", expect={400})
+        P("pipeline", "post", "/orders", {"order_id": w, "channel": "nowhere", "placed_at_us": 0, "lines": lines}, expect={422}, doc_valid=True)
+        P("pipeline", "post", "/orders", {"order_id": w, "channel": "storefront", "placed_at_us": 0,
+                                          "lines": [{"line": 1, "sku": 2, "qty": 1}]}, expect={400}, doc_valid=False)
+        P("pipeline", "post", "/warehouse-events", {"type": "shipped", "event_id": 5, "location": "wh1", "order_id": 999999999,
+                                                     "lines": lines, "at_us": 1}, expect={422}, doc_valid=True)
+        P("pipeline", "post", "/warehouse-events", {"type": "teleported", "location": "wh1"}, expect={400}, doc_valid=False)
+        P("pipeline", "post", "/warehouse-files/945", {"location": "nowhere", "at_us": 1, "records": [
+            {"type": "movement", "event_id": 9, "location": "nowhere", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 1}]},
+          expect={422}, doc_valid=True)
+        P("pipeline", "post", "/warehouse-files/846", {"location": "tpl", "at_us": 1, "on_hand": [1], "movements_reported": [0]}, expect={400})
+        P("pipeline", "put", "/warehouse-files/846", {}, expect={405})
+        P("pipeline", "post", "/nothing", {}, expect={404})
+
+        # SIGINT: the run stops, writes its report (partial) and exits with the report's code.
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            rc = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            FAILS.add("live SIGINT", "estate live did not exit within 20s of SIGINT")
+            return ck
+        report_path = os.path.join(out, "report.json")
+        if not os.path.exists(report_path):
+            FAILS.add("live SIGINT", f"no report.json after SIGINT (exit {rc}):\n{tail(log_path)}")
+            return ck
+        report = json.load(open(report_path))
+        if report.get("live", {}).get("interrupted") is not True:
+            FAILS.add("live SIGINT", "report.json does not say live.interrupted = true")
+        want_rc = report.get("verdict", {}).get("exit_code")
+        if rc != want_rc:
+            FAILS.add("live SIGINT", f"estate live exited {rc} ({'killed by signal ' + str(-rc) if rc < 0 else 'exit code'}), "
+                                     f"the report's verdict says {want_rc}:\n{tail(log_path, 8)}")
+        for f in ("summary.md", "junit.xml", "report.html"):
+            if not os.path.exists(os.path.join(out, f)):
+                FAILS.add("live SIGINT", f"no {f} beside report.json after SIGINT")
+        violations = report.get("live", {}).get("estate_side", {}).get("contract_violations", {})
+        if violations.get("total"):
+            FAILS.add("live", f"the estate counted contract violations by the embedded pipeline: {violations}")
+        return ck
+    finally:
+        stop(proc)
+
+
+# ================================================================== part 3: the routes, both ways
+
+def routes_part(contract, src, covered):
+    doc_ops = {(side, method, template) for side, method, template, op in contract.operations()}
+    code = {(side, method, template) for method, template, side in ROUTES_IN_CODE}
+    for r in sorted(code - doc_ops):
+        FAILS.add("routes", f"the code serves {r[1].upper()} {r[2]} ({r[0]} side); the document does not have it")
+    for r in sorted(doc_ops - code):
+        FAILS.add("routes", f"the document has {r[1].upper()} {r[2]} ({r[0]} side); it is not in the test's list of routes the code serves")
+    for r in sorted(doc_ops):
+        statuses = covered.get(r, set())
+        if not any(200 <= s < 300 for s in statuses):
+            FAILS.add("coverage", f"{r[1].upper()} {r[2]} ({r[0]} side) was never answered with a 2xx (saw {sorted(statuses)})")
+
+    # Route literals in the sources: each must be a path segment (or admin path) of the document.
+    segments = {s for t in contract.doc["paths"] for s in t.split("/") if s and not s.startswith("{")}
+    try:
+        codec = open(os.path.join(src, "wire", "codec.cpp")).read()
+        live = open(os.path.join(src, "harness", "live.cpp")).read()
+    except OSError as e:
+        FAILS.add("routes", f"cannot read the sources: {e}")
+        return
+    literals = set(re.findall(r'seg\[\d\]\s*==\s*"([^"]+)"', codec)) | set(re.findall(r'seg\[\d\]\s*==\s*"([^"]+)"\s*\?', codec))
+    if len(literals) < 10:
+        FAILS.add("routes", f"found only {sorted(literals)} as route literals in wire/codec.cpp: has the routing changed shape?")
+    for lit in sorted(literals - segments):
+        FAILS.add("routes", f"wire/codec.cpp routes on the path segment {lit!r}, which no path of the document has")
+    admin_literals = set(re.findall(r'p\s*==\s*"(/[^"]*)"', live)) | set(re.findall(r'p\.rfind\("(/[^"]*)"', live))
+    admin_literals |= {"/" + m for m in re.findall(r'p\.substr\(p\.size\(\) - \d+\)\s*==\s*"/([^"]+)"', live)}
+    if len(admin_literals) < 6:
+        FAILS.add("routes", f"found only {sorted(admin_literals)} as admin routes in harness/live.cpp: has admin_api changed shape?")
+    admin_paths = [t[len("/_estate"):] for t in contract.doc["paths"] if t.startswith("/_estate")]
+    for lit in sorted(admin_literals):
+        lit_n = lit.rstrip("/")
+        if not any(p == lit_n or p.startswith(lit_n + "/") or p.endswith(lit) or lit_n == "" for p in admin_paths):
+            FAILS.add("routes", f"admin_api (harness/live.cpp) routes on {lit!r}, which no /_estate path of the document has")
+
+
+# ========================================================================================= main
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    estate, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    doc_path = os.path.join(src, "contract", "openapi.yaml")
+    if not os.access(estate, os.X_OK):
+        print(f"FAIL: {estate} is not an executable")
+        return 1
+    doc = yaml.safe_load(open(doc_path))
+    Draft202012Validator.check_schema({"$defs": doc["components"]["schemas"]})
+    contract = Contract(doc)
+
+    def on_alarm(signum, frame):
+        raise Timeout(f"the test took more than {HARD_TIMEOUT_S}s")
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(HARD_TIMEOUT_S)
+    started = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="estate-contract-")
+    covered = {}
+    try:
+        ck, stub_paths = serve_part(contract, estate, tmp)
+        covered.update({k: set(v) for k, v in ck.covered.items()})
+        for side, method, template, op in contract.operations():
+            if side == "pipeline" and template not in stub_paths:
+                FAILS.add("callbacks", f"the mocks never called {method.upper()} {template} on the stub pipeline")
+        print(f"serve: done in {time.monotonic() - started:.1f}s", flush=True)
+        ck2 = embedded_part(contract, estate, tmp)
+        for k, v in ck2.covered.items():
+            covered.setdefault(k, set()).update(v)
+        print(f"live: done in {time.monotonic() - started:.1f}s", flush=True)
+        routes_part(contract, src, covered)
+    except Timeout as e:
+        FAILS.add("timeout", str(e))
+    except Exception as e:  # a failure of the test itself, or of the estate under it
+        FAILS.add("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+    finally:
+        signal.alarm(0)
+        if FAILS.items:
+            print(f"(logs kept in {tmp})")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    n_ops = sum(1 for _ in contract.operations())
+    if FAILS.items:
+        print(f"\ncontract_test: {len(FAILS.items)} disagreement(s) between contract/openapi.yaml and the code "
+              f"({time.monotonic() - started:.1f}s)")
+        return 1
+    print(f"\ncontract_test: ok: {n_ops} operations agree with contract/openapi.yaml ({time.monotonic() - started:.1f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
