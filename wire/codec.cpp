@@ -25,10 +25,13 @@ struct BodyError {
   std::string detail;
 };
 
+// What was found, for a message: scalars as written (cut short), containers by kind only, so
+// a deeply nested body is never walked again to say it was wrong.
 std::string shown(const Json& v) {
-  std::string s = v.dump();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return s;
+  if (v.is_object()) return "an object of " + std::to_string(v.size()) + " keys";
+  if (v.is_array()) return "an array of " + std::to_string(v.size()) + " items";
+  const std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return s.size() > 40 ? printable(s, 37) + "..." : printable(s, 40);
 }
 
 [[noreturn]] void bad(const std::string& path, const std::string& expected, const Json& found) {
@@ -180,7 +183,26 @@ const char* method_name(Method m) {
 }
 
 std::string problem_json(const Problem& p) {
-  return Json{{"type", "urn:estate:problem:" + p.type}, {"title", p.title}, {"status", p.status}, {"detail", p.detail}}.dump();
+  return Json{{"type", "urn:estate:problem:" + p.type}, {"title", p.title}, {"status", p.status}, {"detail", p.detail}}.dump(
+      -1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string printable(std::string_view text, std::size_t max) {
+  std::string out;
+  out.reserve(std::min(text.size(), max));
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool valid = n > 0 && i + n <= text.size();
+    for (std::size_t k = 1; valid && k < n; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    if (!valid || (n == 1 && (c < 0x20 || c == 0x7f))) n = 1, valid = false;
+    if (out.size() + n > max) break;
+    if (valid) out.append(text.substr(i, n));
+    else out += '?';
+    i += n;
+  }
+  return out;
 }
 
 std::uint64_t key_from_header(std::string_view value) {
@@ -443,7 +465,7 @@ std::optional<Codec::Incoming> Codec::decode_request(Method method, std::string_
 
 namespace {
 std::optional<Codec::Incoming> not_found(Problem& problem, std::string_view target) {
-  problem = {404, "no-such-endpoint", "No such endpoint", "nothing is served at " + std::string(target.substr(0, 200))};
+  problem = {404, "no-such-endpoint", "No such endpoint", "nothing is served at " + printable(target, 200)};
   return std::nullopt;
 }
 std::optional<Codec::Incoming> wrong_method(Problem& problem, Method method, const char* allowed) {
@@ -467,13 +489,13 @@ std::optional<Codec::Incoming> Codec::decode_estate(Method method, std::string_v
   };
   auto location_of = [&](std::string_view name, const std::string& path) {
     auto l = roster_.find_location(name);
-    if (!l) unknown("unknown-location", path, "no location \"" + std::string(name.substr(0, 60)) + "\"");
+    if (!l) unknown("unknown-location", path, "no location \"" + printable(name, 60) + "\"");
     return static_cast<model::LocId>(*l);
   };
   auto sku_of = [&](const Node& n) { return static_cast<model::SkuId>(n.integer(0, static_cast<std::int64_t>(roster_.skus) - 1)); };
   auto sku_segment = [&](std::string_view s) {
     const std::uint64_t v = parse_uint(s);
-    if (v >= roster_.skus) unknown("unknown-sku", "", "no sku " + std::string(s.substr(0, 30)) + " in a catalogue of " + std::to_string(roster_.skus));
+    if (v >= roster_.skus) unknown("unknown-sku", "", "no sku " + printable(s, 30) + " in a catalogue of " + std::to_string(roster_.skus));
     return static_cast<model::SkuId>(v);
   };
 
@@ -638,7 +660,7 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
   in.ack_status = 202;
   auto location_of = [&](const Node& n) {
     auto l = roster_.find_location(n.string());
-    if (!l) unknown("unknown-location", n.path, "no location \"" + n.string().substr(0, 60) + "\"");
+    if (!l) unknown("unknown-location", n.path, "no location \"" + printable(n.string(), 60) + "\"");
     return static_cast<model::LocId>(*l);
   };
   auto known_order = [&](const Node& n) {
@@ -648,6 +670,13 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
     return *o;
   };
   auto sku_of = [&](const Node& n) { return static_cast<model::SkuId>(n.integer(0, static_cast<std::int64_t>(roster_.skus) - 1)); };
+  // An event id names its location and a sequence number there (model::location_scoped_id).
+  auto event_id = [&](const Node& n, model::LocId loc) {
+    const std::uint64_t id = from_wire_id(n.id(), n.path);
+    if (id < (std::uint64_t{1} << 40) || model::id_location(id) != loc || model::id_sequence(id) >= (std::uint64_t{1} << 32))
+      unknown("unknown-id", n.path, "event " + std::to_string(n.v.get<std::uint64_t>()) + " was not issued by " + roster_.locations[loc]);
+    return id;
+  };
   // A warehouse event or a 945 record, into the message's fields.
   auto read_event = [&](const Node& n, model::LocId loc, Msg& e) {
     const std::string& type = n.at("type").string();
@@ -655,7 +684,7 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
     e.t0 = n.has("at_us") ? n.at("at_us").integer(0, kMaxTime) : 0;
     if (type == "shipped") {
       e.op = static_cast<std::uint8_t>(model::WarehouseEvent::shipped);
-      e.ref = from_wire_id(n.at("event_id").id(), n.path + "/event_id");
+      e.ref = event_id(n.at("event_id"), loc);
       e.order = known_order(n.at("order_id"));
       e.mask = read_lines(n.at("lines"), book_, e.order);
     } else if (type == "short_pick") {
@@ -669,7 +698,7 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
       e.ref = static_cast<std::uint64_t>(n.at("movements_reported").integer(0, kMaxTime));
     } else if (type == "movement") {
       e.op = static_cast<std::uint8_t>(model::WarehouseEvent::movement);
-      e.ref = from_wire_id(n.at("event_id").id(), n.path + "/event_id");
+      e.ref = event_id(n.at("event_id"), loc);
       e.sku = sku_of(n.at("sku"));
       e.value = n.at("delta").integer(-kMaxUnits, kMaxUnits);
       e.status = static_cast<std::uint16_t>(movement_type(n.at("movement_type")));
@@ -685,7 +714,7 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
     const std::uint64_t wire = n.at("order_id").id();
     const Node ch = n.at("channel");
     const auto c = roster_.find_channel(ch.string());
-    if (!c) unknown("unknown-channel", "/channel", "no channel \"" + ch.string().substr(0, 60) + "\"");
+    if (!c) unknown("unknown-channel", "/channel", "no channel \"" + printable(ch.string(), 60) + "\"");
     const sim::Tick placed_at = n.at("placed_at_us").integer(0, kMaxTime);
     const Node lines = n.at("lines");
     const std::size_t count = lines.array_size(model::kMaxLinesPerOrder);
@@ -698,17 +727,20 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
       parsed[i] = {sku_of(l.at("sku")), static_cast<std::int32_t>(l.at("qty").integer(1, kMaxUnits))};
     }
     auto known = local_order(wire);
-    if (!known) {  // a redelivery of an order already in the book is the same order
+    if (!known) {
       const model::OrderId id = book_.add(static_cast<model::ChannelId>(*c), placed_at, std::span(parsed, count));
       wire_of_.push_back(wire);
       local_of_.emplace(wire, id);
       known = id;
+    } else if (book_.order(*known).channel != *c) {  // a redelivery is the same order, from the same channel
+      unknown("order-conflict", "/channel", "order " + std::to_string(wire) + " came from " + roster_.channels[book_.order(*known).channel] +
+                                                " before, not " + roster_.channels[*c]);
     }
     m.kind = Kind::order_delivery;
     m.from = roster_.channel(*c);
     m.order = *known;
     m.key = key.empty() ? wire : key_from_header(key);
-    m.t0 = placed_at;
+    m.t0 = book_.order(*known).placed_at;
     in.expects_answer = true;
     return in;
   }
@@ -717,6 +749,7 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
     const Json j = parse_body(body);
     const Node n{j, ""};
     const model::LocId loc = location_of(n.at("location"));
+    if (roster_.third_party[loc]) unknown("wrong-location", "/location", roster_.locations[loc] + " is a 3PL: it sends files, not events");
     m.kind = Kind::warehouse_event;
     m.from = roster_.location(loc);
     read_event(n, loc, m);
@@ -727,6 +760,7 @@ std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string
     const Json j = parse_body(body);
     const Node n{j, ""};
     const model::LocId loc = location_of(n.at("location"));
+    if (!roster_.third_party[loc]) unknown("wrong-location", "/location", roster_.locations[loc] + " is a WMS: it sends events, not files");
     m.kind = Kind::warehouse_batch;
     m.from = roster_.location(loc);
     m.loc = loc;
@@ -816,11 +850,15 @@ std::optional<Msg> Codec::decode_response(const Msg& req, std::uint16_t st, std:
                         (req.kind == Kind::erp_request && req.op == static_cast<std::uint8_t>(ErpOp::query_inventory));
   try {
     if (st == status::too_many_requests || st == status::unavailable) {
-      std::int64_t ms = retry_after_s >= 0 ? retry_after_s * 1000 : -1;
-      if (!body.empty()) {
+      // Taken at most a day of wall time: a larger delay is a broken server, not a plan.
+      constexpr std::int64_t kMaxMs = 86'400'000;
+      std::int64_t ms = retry_after_s >= 0 ? std::min(retry_after_s, kMaxMs / 1000) * 1000 : -1;
+      if (!body.empty() && body.size() < 65536) {
         const Json j = Json::parse(body.begin(), body.end(), nullptr, false);
-        if (j.is_object() && j.contains("retry_after_ms") && j["retry_after_ms"].is_number_integer())
-          ms = std::max<std::int64_t>(0, j["retry_after_ms"].get<std::int64_t>());
+        if (j.is_object() && j.contains("retry_after_ms") && j["retry_after_ms"].is_number_integer() && !j["retry_after_ms"].is_number_unsigned())
+          ms = std::clamp<std::int64_t>(j["retry_after_ms"].get<std::int64_t>(), 0, kMaxMs);
+        else if (j.is_object() && j.contains("retry_after_ms") && j["retry_after_ms"].is_number_unsigned())
+          ms = static_cast<std::int64_t>(std::min<std::uint64_t>(j["retry_after_ms"].get<std::uint64_t>(), kMaxMs));
       }
       if (ms > 0) a.value = sim::from_seconds(static_cast<double>(ms) / 1000.0 * time_scale_);
     }

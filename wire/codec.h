@@ -66,6 +66,9 @@ struct Problem {
   std::string detail;  // names the JSON path, what was expected and what was found
 };
 std::string problem_json(const Problem& p);
+// Text from the wire made fit for a message or a report: valid UTF-8 (anything else becomes
+// '?'), control characters as '?', cut to at most `max` bytes on a character boundary.
+std::string printable(std::string_view text, std::size_t max);
 
 // Documents (batches, snapshots) are held by the host and referenced by id from messages.
 class Docs {

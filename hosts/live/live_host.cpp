@@ -299,8 +299,8 @@ void LiveHost::on_delivered(const Msg& m) {
 // ---------------------------------------------------------------------------- coming in
 
 void LiveHost::count_violation(const std::string& type, const std::string& detail) {
-  ++violations_[type];
-  if (violation_examples_.size() < kViolationExamples) violation_examples_.push_back(detail);
+  ++violations_[wire::printable(type, 40)];
+  if (violation_examples_.size() < kViolationExamples) violation_examples_.push_back(wire::printable(detail, 300));
 }
 
 void LiveHost::on_request(const HttpServer::Request& r) {
@@ -314,7 +314,7 @@ void LiveHost::on_request(const HttpServer::Request& r) {
   wire::Problem problem;
   auto incoming = codec_.decode_request(r.method, r.target, r.idempotency_key, r.body, problem);
   if (!incoming) {
-    count_violation(problem.type, std::string(wire::method_name(r.method)) + " " + std::string(r.target.substr(0, 120)) + ": " + problem.detail);
+    count_violation(problem.type, std::string(wire::method_name(r.method)) + " " + wire::printable(r.target, 120) + ": " + problem.detail);
     server_.reply(r.exchange, {problem.status, wire::problem_json(problem), true, -1});
     return;
   }

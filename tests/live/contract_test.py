@@ -7,14 +7,17 @@ Runs with Debian's python3 (python3-yaml, python3-jsonschema 4.10). Every body i
 with jsonschema (Draft 2020-12, $refs resolved in the whole document); nothing here knows a
 body's shape but the document.
 
-1. `estate serve` on a tiny scenario, with a stub pipeline of our own (http.server on
-   127.0.0.1) that validates every callback the mocks make against the document. Every
-   operation the estate serves is called with valid requests (orders placed by hand through
-   the admin API), with invalid ones (malformed JSON, unknown orders, wrong methods, ...),
-   and under every outage mode; each answer's status must be one the document lists for the
-   operation, and its body must validate against the schema for that status and content
-   type. The stub must receive an order webhook, WMS events (shipped, short_pick), a 945 and
-   an 846, all valid.
+1. `estate serve` on a tiny scenario (with an admin token), with a stub pipeline of our own
+   (http.server on 127.0.0.1) that validates every callback the mocks make against the
+   document, also for fields the document does not name. Every operation the estate serves
+   is called with valid requests (orders placed by hand through the admin API, their wire
+   ids taken from the webhooks), with invalid ones (malformed JSON, unknown orders and ids,
+   wrong methods, ...), and under every outage mode; each answer's status must be one the
+   document lists for the operation, its body must validate against the schema for that
+   status and content type, and documented headers (Retry-After) must be there. Where the
+   test knows whether a body is valid, the document's request schema must agree with the
+   code. The stub must receive order webhooks (a duplicate storm's too), WMS events
+   (shipped, short_pick), a 945 and an 846, all valid.
 2. `estate live` with the embedded reference pipeline: one valid request per pipeline path,
    and a few invalid ones, checked against the document; then SIGINT (it must exit and
    write its report).
@@ -47,6 +50,8 @@ from jsonschema import Draft202012Validator, RefResolver
 
 HARD_TIMEOUT_S = 90
 HOST = "127.0.0.1"
+ADMIN_TOKEN = "contract-test-token"
+ID_SPAN = 1 << 45  # the document's "Ids": every id of a run is base + n, base a multiple of 2^45, n < 2^45
 
 # The routes the code serves, as (method, path template, side). Estate side: Codec::decode_estate
 # (wire/codec.cpp) and admin_api (harness/live.cpp); pipeline side: Codec::decode_pipeline.
@@ -108,7 +113,8 @@ SERVE_SCENARIO = {
 LIVE_SCENARIO = {
     "name": "contract_live",
     "seed": 5,
-    "duration": "30d",
+    # Longer than the test (100 s of wall time at 60x), so it is interrupted, not finished.
+    "duration": "100m",
     "catalogue": {"skus": SKUS, "stock": {"min_units": 50}},
     "locations": {
         "wh1": {"kind": "wms", "latency": "1ms"},
@@ -333,6 +339,7 @@ class Checker:
     def __init__(self, contract):
         self.c = contract
         self.covered = {}  # (side, method, template) -> set of statuses seen
+        self.bases = {}    # side -> base URL (the document's paths are relative to it)
 
     def check_response(self, label, op_desc, resp_obj, answer):
         """The answer against one documented response: headers, content type, body schema."""
@@ -371,8 +378,10 @@ class Checker:
         except ValueError:
             FAILS.add(label, f"{op_desc}: the body is not JSON: {answer.body[:200]!r}")
             return
-        for e in c.errors(content[ctype].get("schema", {}), body):
-            FAILS.add(label, f"{op_desc}: body {answer.body[:300].decode(errors='replace')}: {e}")
+        errs = c.errors(content[ctype].get("schema", {}), body)
+        if errs:
+            more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
+            FAILS.add(label, f"{op_desc}: body {answer.body[:300].decode(errors='replace')}: {errs[0]}{more}")
 
     def exchange(self, label, side, base_url, method, path, body=None, headers=None, expect=None,
                  doc_valid=None, timeout=5.0):
@@ -384,7 +393,7 @@ class Checker:
         invalid)."""
         c = self.c
         full = urllib.parse.urlsplit(base_url).path.rstrip("/") + path
-        rel = full[len(urllib.parse.urlsplit(self.base_of(side, base_url)).path.rstrip("/")):] or "/"
+        rel = full[len(urllib.parse.urlsplit(self.bases[side]).path.rstrip("/")):] or "/"
         template = c.match(side, rel)
         op = c.operation(template, method) if template else None
         op_desc = f"{method.upper()} {rel}" + (f" ({method.upper()} {template})" if template and template != rel else "")
@@ -424,7 +433,7 @@ class Checker:
             else:
                 want, name = {405}, "MethodNotAllowed"
             if answer.status in (413, 431, 400):
-                name = {413: "ContentTooLarge", 431: "HeaderTooLarge", 400: "BadRequest"}[answer.status]
+                name = {413: "ContentTooLarge", 431: "HeaderTooLarge", 400: "AdminBadRequest" if admin else "BadRequest"}[answer.status]
             elif answer.status not in want:
                 FAILS.add(label, f"{op_desc}: not in the document, so {sorted(want)} ({name}) was due; got {answer.status}")
                 return
@@ -436,11 +445,6 @@ class Checker:
             FAILS.add(label, f"{op_desc}: status {answer.status} is not in the document ({', '.join(op['responses'])}): {answer.body[:200]!r}")
             return
         self.check_response(label, f"{op_desc} -> {answer.status}", resp_obj, answer)
-
-    bases = {}
-
-    def base_of(self, side, url):
-        return self.bases[side]
 
 
 # ================================================================================ stub pipeline
@@ -460,6 +464,13 @@ class Stub:
             def handle_any(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n) if n else b""
+                # Answer first (the estate gives up after its answer timeout: 0.1 s of wall
+                # time at 600x), then check what came.
+                known = stub.c.match("pipeline", self.path) is not None
+                self.send_response(202 if known else 404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                self.wfile.flush()
                 errs = stub.validate(self.command, self.path, self.headers, raw)
                 try:
                     body = json.loads(raw) if raw else None
@@ -467,9 +478,6 @@ class Stub:
                     body = None
                 with stub.lock:
                     stub.received.append((self.path, dict(self.headers), body, errs))
-                self.send_response(202 if not errs or errs[0] != "404" else 404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
 
             do_POST = do_PUT = do_GET = do_DELETE = handle_any
 
@@ -524,9 +532,19 @@ class Stub:
 
 # ===================================================================================== helpers
 
+def _die_with_parent():
+    # In the child: SIGTERM when this test dies, however it dies (estate ends a run on SIGTERM).
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def start(cmd, log_path):
     log = open(log_path, "wb")
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=_die_with_parent)
 
 
 def stop(proc, sig=signal.SIGKILL):
@@ -591,7 +609,7 @@ def serve_part(contract, estate, tmp):
         json.dump(SERVE_SCENARIO, open(scenario, "w"))
         out = os.path.join(tmp, "serve_out")
         proc = start([estate, "serve", scenario, "--pipeline", f"http://{HOST}:{stub.port}", "--time-scale", "600",
-                      "--out", out], log_path)
+                      "--out", out, "--for", f"{HARD_TIMEOUT_S + 30}s", "--admin-token", ADMIN_TOKEN], log_path)  # ends by itself, should we be killed
         env = read_endpoints(os.path.join(out, "endpoints.env"), proc, log_path)
 
         # endpoints.env as the document's info.description has it.
@@ -600,7 +618,7 @@ def serve_part(contract, estate, tmp):
         want = {"ESTATE_ERP_URL": base + "/erp", "ESTATE_WMS_WH_1_URL": base + "/wms/wh-1",
                 "ESTATE_3PL_TPL_URL": base + "/3pl/tpl", "ESTATE_CHANNEL_STOREFRONT_URL": base + "/channels/storefront",
                 "ESTATE_CHANNEL_B2B_URL": base + "/channels/b2b", "ESTATE_PIPELINE_URL": f"http://{HOST}:{stub.port}",
-                "ESTATE_ADMIN_URL": base + "/_estate", "ESTATE_TIME_SCALE": "600"}
+                "ESTATE_ADMIN_URL": base + "/_estate", "ESTATE_ADMIN_TOKEN": ADMIN_TOKEN, "ESTATE_TIME_SCALE": "600"}
         for k, v in want.items():
             if env.get(k) != v:
                 FAILS.add("endpoints.env", f"{k}: expected {v!r}, got {env.get(k)!r}")
@@ -611,24 +629,47 @@ def serve_part(contract, estate, tmp):
         erp, wms, tpl, admin = env["ESTATE_ERP_URL"], env["ESTATE_WMS_WH_1_URL"], env["ESTATE_3PL_TPL_URL"], env["ESTATE_ADMIN_URL"]
         shop, b2b = env["ESTATE_CHANNEL_STOREFRONT_URL"], env["ESTATE_CHANNEL_B2B_URL"]
 
-        def E(label, url, method, path, body=None, **kw):
+        def E(label, url, method, path, body=None, auth=True, **kw):
+            if url == admin and auth:  # the admin API wants the token (serve runs with --admin-token)
+                kw["headers"] = dict(kw.get("headers") or {}, Authorization=f"Bearer {ADMIN_TOKEN}")
             return ck.exchange(label, "estate", url, method, path, body=body, **kw)
 
         # ------------------------------------------------------------------- admin, orders
         for p in ("", "/", "/health", "/state"):
             E("admin", admin, "get", p, expect={200})
+        E("admin", admin, "get", "/state", auth=False, expect={401})
+        E("admin", admin, "post", "/outages", {"system": "erp", "mode": "down"}, auth=False, expect={401}, doc_valid=True)
+        E("admin", admin, "get", "/health", auth=False, headers={"Authorization": "Bearer wrong"}, expect={401})
         placed = {}
+        admin_ids = []  # admin answers whose order_id is not the wire id
+
+        def webhook_for(channel, lines):
+            """The order webhook the stub got for an order (each order here has its own SKUs)."""
+            want = lines_of(lines)
+            for path, headers, body, errs in stub.snapshot():
+                if path == "/orders" and isinstance(body, dict) and body.get("channel") == channel and body.get("lines") == want:
+                    return body
+            return None
 
         def place(name, channel, lines):
+            """Places an order by hand; its wire id is the order_id of the webhook the stub gets."""
             a = E("admin", admin, "post", "/orders", {"channel": channel, "lines": lines}, expect={201}, doc_valid=True)
             if a is None or a.status != 201:
                 raise RuntimeError(f"could not place order {name}")
-            placed[name] = (a.json()["order_id"], channel, lines)
-            return placed[name][0]
+            if not wait_for(lambda: webhook_for(channel, lines) is not None, 10):
+                raise RuntimeError(f"the stub pipeline got no webhook for order {name} ({channel}, {lines}) within 10s")
+            wire = webhook_for(channel, lines)["order_id"]
+            if a.json().get("order_id") != wire:
+                admin_ids.append(f"{a.json().get('order_id')} for {wire}")
+            placed[name] = (wire, channel, lines)
+            return wire
 
         o1 = place("O1", "storefront", [{"sku": 1, "qty": 1}, {"sku": 2, "qty": 2}])  # ERP, WMS release, ships
         o2 = place("O2", "storefront", [{"sku": 3, "qty": 1}])                        # 940 to the 3PL
         o3 = place("O3", "b2b", [{"sku": 4, "qty": 1000000}])                         # short pick at the WMS
+        o4 = None
+        id_base = o1 & ~(ID_SPAN - 1)  # see the document's "Ids"
+        movement_ids = iter(range(id_base + (1 << 40) + 900000, id_base + (1 << 40) + 901000))  # ids of this run, unused by wh-1
         E("admin", admin, "post", "/orders", {"channel": "storefront", "lines": [{"sku": 4, "qty": 1000000}]},
           expect={409}, doc_valid=True)
         E("admin", admin, "post", "/orders", {"channel": "nowhere", "lines": [{"sku": 1, "qty": 1}]}, expect={422}, doc_valid=True)
@@ -641,26 +682,41 @@ def serve_part(contract, estate, tmp):
         E("admin", admin, "post", "/nothing", {}, expect={404})
         E("admin", admin, "get", "/outages", expect={404})
 
-        if not wait_for(lambda: {b.get("order_id") for p, h, b, e in stub.snapshot() if p == "/orders" and b} >= {o1, o2, o3}, 10):
-            FAILS.add("webhooks", f"the stub did not receive the order webhooks for {o1}, {o2}, {o3} within 10s")
-
         l1 = lines_of(placed["O1"][2])
         l2 = lines_of(placed["O2"][2])
         l3 = lines_of(placed["O3"][2])
 
-        # -------------------------------------------------------------------------- ERP
+        # ----------------------------------------------------- the flow: ERP, WMS, events back
         k = {"Idempotency-Key": f"so-{o1}"}
         E("erp", erp, "post", "/sales-orders", {"order_id": o1, "channel": "storefront", "lines": l1}, headers=k, expect={201}, doc_valid=True)
         E("erp", erp, "post", "/sales-orders", {"order_id": o1, "channel": "storefront", "lines": l1}, headers=k, expect={200}, doc_valid=True)
         E("erp", erp, "post", "/sales-orders", {"order_id": o3, "lines": l3, "extra": "ignored"}, expect={201}, doc_valid=True)
-        E("erp", erp, "post", "/shipments", {"shipment_id": 1001, "order_id": o1, "location": "wh-1", "lines": l1[:1],
-                                              "shipped_at_us": 5}, headers={"Idempotency-Key": "sh-1001"}, expect={201}, doc_valid=True)
-        E("erp", erp, "post", "/shipments", {"shipment_id": 1002, "order_id": o1, "location": "wh-1", "lines": l1[1:]},
-          headers={"Idempotency-Key": "sh-1002"}, expect={201}, doc_valid=True)
-        E("erp", erp, "post", "/stock-movements", {"movement_id": 1003, "location": "wh-1", "sku": 6, "delta": 3, "at_us": 6},
-          headers={"Idempotency-Key": "mv-1003"}, expect={201}, doc_valid=True)
-        E("erp", erp, "post", "/stock-movements", {"movement_id": 1003, "location": "wh-1", "sku": 6, "delta": 3, "at_us": 6},
-          headers={"Idempotency-Key": "mv-1003"}, expect={200}, doc_valid=True)
+        E("wms", wms, "post", "/releases", {"order_id": o1, "lines": l1}, headers={"Idempotency-Key": f"rel-{o1}"}, expect={202}, doc_valid=True)
+        E("wms", wms, "post", "/releases", {"order_id": o1, "lines": l1}, headers={"Idempotency-Key": f"rel-{o1}"}, expect={200}, doc_valid=True)
+        E("wms", wms, "post", "/releases", {"order_id": o3, "lines": l3}, headers={"Idempotency-Key": f"rel-{o3}"}, expect={202}, doc_valid=True)
+
+        def event(kind, order):
+            for path, headers, body, errs in stub.snapshot():
+                if path == "/warehouse-events" and isinstance(body, dict) and body.get("type") == kind and body.get("order_id") == order:
+                    return body
+            return None
+        if not wait_for(lambda: event("shipped", o1) is not None, 10):
+            raise RuntimeError(f"no shipped event for order {o1} from wh-1 within 10s")
+        shipped = event("shipped", o1)
+        # As the document says: the event's id is the shipment's id, its at_us the shipment's time.
+        E("erp", erp, "post", "/shipments", {"shipment_id": shipped["event_id"], "order_id": o1, "location": shipped["location"],
+                                              "lines": shipped["lines"], "shipped_at_us": shipped["at_us"]},
+          headers={"Idempotency-Key": f"sh-{shipped['event_id']}"}, expect={201}, doc_valid=True)
+        E("erp", erp, "post", "/shipments", {"shipment_id": shipped["event_id"], "order_id": o1, "location": shipped["location"],
+                                              "lines": shipped["lines"], "shipped_at_us": shipped["at_us"]},
+          headers={"Idempotency-Key": f"sh-{shipped['event_id']}"}, expect={200}, doc_valid=True)
+        mv = next(movement_ids)
+        E("erp", erp, "post", "/stock-movements", {"movement_id": mv, "location": "wh-1", "sku": 6, "delta": 3, "at_us": 6},
+          headers={"Idempotency-Key": f"mv-{mv}"}, expect={201}, doc_valid=True)
+        E("erp", erp, "post", "/stock-movements", {"movement_id": mv, "location": "wh-1", "sku": 6, "delta": 3, "at_us": 6},
+          headers={"Idempotency-Key": f"mv-{mv}"}, expect={200}, doc_valid=True)
+        E("erp", erp, "post", "/stock-movements", {"movement_id": next(movement_ids), "location": "tpl", "sku": 6, "delta": -1},
+          expect={201}, doc_valid=True)
         inv = E("erp", erp, "get", "/inventory/wh-1", expect={200})
         applied = inv.json()["movements_applied"][7] if inv is not None and inv.status == 200 else 0
         E("erp", erp, "put", "/inventory/wh-1/7", {"on_hand": 48, "movements_applied": applied}, expect={200}, doc_valid=True)
@@ -678,11 +734,16 @@ def serve_part(contract, estate, tmp):
         E("erp", erp, "post", "/sales-orders", {"order_id": 999999, "lines": l1}, expect={422}, doc_valid=True)
         E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": [{"line": 0, "sku": 1, "qty": 5}]}, expect={422}, doc_valid=True)
         E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": [{"line": 7, "sku": 1, "qty": 1}]}, expect={422}, doc_valid=True)
-        E("erp", erp, "post", "/shipments", {"shipment_id": 1004, "order_id": o1, "location": "nowhere", "lines": l1},
+        E("erp", erp, "post", "/shipments", {"shipment_id": next(movement_ids), "order_id": o1, "location": "nowhere", "lines": l1},
           expect={422}, doc_valid=True)
-        E("erp", erp, "post", "/stock-movements", {"movement_id": 1005, "location": "wh-1", "sku": 6, "delta": 2000000000},
+        E("erp", erp, "post", "/shipments", {"shipment_id": 5, "order_id": o1, "location": "wh-1", "lines": l1},
+          expect={422}, doc_valid=True)  # an id this run did not issue
+        E("erp", erp, "post", "/stock-movements", {"movement_id": next(movement_ids), "location": "wh-1", "sku": 6, "delta": 2000000000},
           expect={400}, doc_valid=False)
-        E("erp", erp, "post", "/stock-movements", {"movement_id": 1005, "location": "wh-1", "sku": SKUS + 5, "delta": 1}, expect={400})
+        E("erp", erp, "post", "/stock-movements", {"movement_id": next(movement_ids), "location": "wh-1", "sku": SKUS + 5, "delta": 1},
+          expect={400})
+        E("erp", erp, "post", "/stock-movements", {"movement_id": id_base - 7 if id_base else ID_SPAN + 7, "location": "wh-1", "sku": 1, "delta": 1},
+          expect={422}, doc_valid=True)
         E("erp", erp, "get", "/sales-orders", expect={405})
         E("erp", erp, "delete", "/shipments", expect={405})
         E("erp", erp, "post", "/inventory/wh-1", {}, expect={405})
@@ -693,9 +754,6 @@ def serve_part(contract, estate, tmp):
         E("erp", erp, "get", "/nothing", expect={404})
 
         # ---------------------------------------------------------------------------- WMS
-        E("wms", wms, "post", "/releases", {"order_id": o1, "lines": l1}, headers={"Idempotency-Key": f"rel-{o1}"}, expect={202}, doc_valid=True)
-        E("wms", wms, "post", "/releases", {"order_id": o1, "lines": l1}, headers={"Idempotency-Key": f"rel-{o1}"}, expect={200}, doc_valid=True)
-        E("wms", wms, "post", "/releases", {"order_id": o3, "lines": l3}, headers={"Idempotency-Key": f"rel-{o3}"}, expect={202}, doc_valid=True)
         E("wms", wms, "get", "/inventory", headers={"Idempotency-Key": "ignored"}, expect={200})
         E("wms", wms, "post", "/releases", b"", expect={400})
         E("wms", wms, "post", "/releases", {"order_id": 999999, "lines": l1}, expect={422}, doc_valid=True)
@@ -752,7 +810,8 @@ def serve_part(contract, estate, tmp):
         E("erp down", erp, "get", "/inventory/wh-1", expect={503})
         E("erp down", erp, "post", "/sales-orders", {"order_id": o2, "lines": l2}, expect={503}, doc_valid=True)
         outage("erp", "flaky", error_rate=1)
-        E("erp flaky", erp, "post", "/stock-movements", {"movement_id": 1006, "location": "tpl", "sku": 1, "delta": 1}, expect={500}, doc_valid=True)
+        E("erp flaky", erp, "post", "/stock-movements", {"movement_id": next(movement_ids), "location": "tpl", "sku": 1, "delta": 1},
+          expect={500}, doc_valid=True)
         E("erp flaky", erp, "put", "/inventory/tpl/1", {"on_hand": 1, "movements_applied": 0}, expect={500}, doc_valid=True)
         outage("erp", "blackhole")
         E("erp blackhole", erp, "get", "/inventory/wh-1", expect=(), timeout=0.8)
@@ -805,12 +864,14 @@ def serve_part(contract, estate, tmp):
         # --------------------------------------------------------- duplicates (at least once)
         E("admin", admin, "post", "/duplicates", {"source": "storefront", "rate": 1, "delay": "1s"}, expect={200}, doc_valid=True)
         o4 = place("O4", "storefront", [{"sku": 8, "qty": 1}])
+        if admin_ids:
+            FAILS.add("admin", "POST /_estate/orders: the answer's order_id is not the order's wire id (its webhook's "
+                               f"order_id), as the document says: answered {', '.join(admin_ids)}")
         E("admin", admin, "post", "/duplicates/storefront/end", expect={200})
         E("admin", admin, "post", "/duplicates", {"source": "wh-1", "rate": 0}, expect={200}, doc_valid=True)
         E("admin", admin, "post", "/duplicates/wh-1/end", expect={200})
 
         # --------------------------------------------------------------------- HTTP layer
-        port = urllib.parse.urlsplit(base).port
         a = raw_call(base, b"POST /erp/sales-orders HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n")
         if a is None:
             FAILS.add("http", "no answer to a body over the limit")
@@ -857,12 +918,16 @@ def serve_part(contract, estate, tmp):
             FAILS.add("duplicates", f"order {o4} placed during a duplicate storm of rate 1 arrived {len(dup)} time(s), not twice")
 
         received = stub.snapshot()
+        wrong_keys = []
         for path, headers, body, errs in received:
             for e in errs:
                 if e != "404":
                     FAILS.add("callback", e)
             if path == "/orders" and isinstance(body, dict) and headers.get("Idempotency-Key") != str(body.get("order_id")):
-                FAILS.add("callback", f"POST /orders: Idempotency-Key {headers.get('Idempotency-Key')!r} is not the order id {body.get('order_id')}")
+                wrong_keys.append(f"key {headers.get('Idempotency-Key')!r} for order {body.get('order_id')}")
+        if wrong_keys:
+            FAILS.add("callback", f"POST /orders: the Idempotency-Key is not the order id (the document: \"The order id "
+                                  f"(order_id) in decimal\") in {len(wrong_keys)} webhooks: {', '.join(sorted(set(wrong_keys)))}")
         covered_pipeline = {}
         for path, headers, body, errs in received:
             t = contract.match("pipeline", path)
@@ -907,6 +972,18 @@ def embedded_part(contract, estate, tmp):
             raise RuntimeError("could not place an order in the live run")
         w = a.json()["order_id"]
         lines = [{"line": 0, "sku": 2, "qty": 1}, {"line": 1, "sku": 5, "qty": 2}]
+        shop = env["ESTATE_CHANNEL_STOREFRONT_URL"]
+
+        def known(order_id):  # a cancellation of no lines changes nothing: 204 for an order of the channel
+            r = http_call(shop, "post", "/order-cancellations", {"order_id": order_id, "lines": []})
+            return r is not None and r.status == 204
+        if not known(w):
+            # The admin API's order_id is not the wire id (reported by the serve part): find the
+            # wire id among this run's possible id bases (multiples of 2^45 below 2^53).
+            w = next((k * ID_SPAN + w for k in range(1, 256) if known(k * ID_SPAN + w)), None)
+            if w is None:
+                raise RuntimeError("cannot find the wire id of the order placed in the live run")
+        id_base = w & ~(ID_SPAN - 1)
         time.sleep(0.5)  # 30 scenario seconds: the channel has delivered it to the pipeline
         snap = ck.exchange("live 3pl", "estate", tpl, "get", "/inventory", expect={200})
         counts = snap.json() if snap is not None and snap.status == 200 else {"on_hand": [0] * SKUS, "movements_reported": [0] * SKUS}
@@ -916,12 +993,12 @@ def embedded_part(contract, estate, tmp):
 
         P("pipeline", "post", "/orders", {"order_id": w, "channel": "storefront", "placed_at_us": 0, "lines": lines},
           headers={"Idempotency-Key": str(w)}, expect={202}, doc_valid=True)
-        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": (1 << 40) + 900001, "location": "wh1", "sku": 0,
+        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": id_base + (1 << 40) + 900001, "location": "wh1", "sku": 0,
                                                      "delta": 0, "movement_type": "adjustment", "at_us": 1}, expect={202}, doc_valid=True)
         P("pipeline", "post", "/warehouse-files/945", {"location": "tpl", "at_us": 2, "records": [
-            {"type": "shipped", "event_id": (2 << 40) + 900002, "location": "tpl", "order_id": w, "lines": lines[1:], "at_us": 2},
+            {"type": "shipped", "event_id": id_base + (2 << 40) + 900002, "location": "tpl", "order_id": w, "lines": lines[1:], "at_us": 2},
             {"type": "short_pick", "location": "tpl", "order_id": w, "line": 0, "sku": 2, "on_hand": 0, "movements_reported": 0, "at_us": 2},
-            {"type": "movement", "event_id": (2 << 40) + 900003, "location": "tpl", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 2},
+            {"type": "movement", "event_id": id_base + (2 << 40) + 900003, "location": "tpl", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 2},
         ]}, expect={202}, doc_valid=True)
         P("pipeline", "post", "/warehouse-files/846", {"location": "tpl", "at_us": 3, "on_hand": counts["on_hand"],
                                                        "movements_reported": counts["movements_reported"]}, expect={202}, doc_valid=True)
@@ -931,11 +1008,13 @@ def embedded_part(contract, estate, tmp):
         P("pipeline", "post", "/orders", {"order_id": w, "channel": "nowhere", "placed_at_us": 0, "lines": lines}, expect={422}, doc_valid=True)
         P("pipeline", "post", "/orders", {"order_id": w, "channel": "storefront", "placed_at_us": 0,
                                           "lines": [{"line": 1, "sku": 2, "qty": 1}]}, expect={400}, doc_valid=False)
-        P("pipeline", "post", "/warehouse-events", {"type": "shipped", "event_id": 5, "location": "wh1", "order_id": 999999999,
+        P("pipeline", "post", "/warehouse-events", {"type": "shipped", "event_id": id_base + 5, "location": "wh1", "order_id": id_base + 999999,
                                                      "lines": lines, "at_us": 1}, expect={422}, doc_valid=True)
         P("pipeline", "post", "/warehouse-events", {"type": "teleported", "location": "wh1"}, expect={400}, doc_valid=False)
+        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": id_base - 7 if id_base else ID_SPAN + 7, "location": "wh1", "sku": 0, "delta": 0,
+                                                     "movement_type": "adjustment", "at_us": 1}, expect={422}, doc_valid=True)
         P("pipeline", "post", "/warehouse-files/945", {"location": "nowhere", "at_us": 1, "records": [
-            {"type": "movement", "event_id": 9, "location": "nowhere", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 1}]},
+            {"type": "movement", "event_id": id_base + 9, "location": "nowhere", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 1}]},
           expect={422}, doc_valid=True)
         P("pipeline", "post", "/warehouse-files/846", {"location": "tpl", "at_us": 1, "on_hand": [1], "movements_reported": [0]}, expect={400})
         P("pipeline", "put", "/warehouse-files/846", {}, expect={405})
@@ -962,9 +1041,6 @@ def embedded_part(contract, estate, tmp):
         for f in ("summary.md", "junit.xml", "report.html"):
             if not os.path.exists(os.path.join(out, f)):
                 FAILS.add("live SIGINT", f"no {f} beside report.json after SIGINT")
-        violations = report.get("live", {}).get("estate_side", {}).get("contract_violations", {})
-        if violations.get("total"):
-            FAILS.add("live", f"the estate counted contract violations by the embedded pipeline: {violations}")
         return ck
     finally:
         stop(proc)
@@ -1025,7 +1101,11 @@ def main():
 
     def on_alarm(signum, frame):
         raise Timeout(f"the test took more than {HARD_TIMEOUT_S}s")
+    def on_term(signum, frame):
+        raise Timeout(f"stopped by signal {signum}")
     signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
     signal.alarm(HARD_TIMEOUT_S)
     started = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="estate-contract-")
@@ -1042,6 +1122,9 @@ def main():
             covered.setdefault(k, set()).update(v)
         print(f"live: done in {time.monotonic() - started:.1f}s", flush=True)
         routes_part(contract, src, covered)
+        print("statuses seen per operation:")
+        for side, method, template, op in contract.operations():
+            print(f"  {method.upper():4} {template:42} {' '.join(map(str, sorted(covered.get((side, method, template), set()))))}")
     except Timeout as e:
         FAILS.add("timeout", str(e))
     except Exception as e:  # a failure of the test itself, or of the estate under it

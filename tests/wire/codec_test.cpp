@@ -180,7 +180,7 @@ TEST_CASE("3PL files: a 940 of several orders, a 945 of records and an 846 snaps
   CHECK(w.pipeline_docs.get(w.carry(w.estate, w.pipeline, inv).msg.doc) == snap);
 }
 
-TEST_CASE("answers: 429 carries Retry-After in wall time and comes back in scenario time; queries carry their snapshot") {
+TEST_CASE("answers: 429 carries Retry-After in wall time and comes back in scenario time, and queries carry their snapshot") {
   Wire w;
   Msg req = msg(Kind::erp_request, w.r.pipeline(), w.r.erp());
   req.op = static_cast<std::uint8_t>(model::ErpOp::create_order);
@@ -256,8 +256,50 @@ TEST_CASE("what the contract does not allow is a problem naming the path, never 
   wire::Problem p;
   const auto in = w.pipeline.decode_request(
       wire::Method::post, "/warehouse-events",
-      "", R"({"type": "shipped", "event_id": 105553116266498, "location": "wh1", "order_id": 105553116266497, "lines": []})", p);
+      "", R"({"type": "shipped", "event_id": 106652627894273, "location": "wh1", "order_id": 105553116266497, "lines": []})", p);
   CHECK_FALSE(in.has_value());
   CHECK(p.status == 422);
   CHECK(p.detail.find("never reached this pipeline") != std::string::npos);
+}
+
+TEST_CASE("found by fuzzing: bad bytes, huge delays, deep nesting and misplaced ids are refused, never fatal") {
+  Wire w;
+  Msg d = msg(Kind::order_delivery, w.r.channel(0), w.r.pipeline());
+  d.order = 0;
+  d.key = 1;
+  w.carry(w.estate, w.pipeline, d);
+  wire::Problem p;
+  // Invalid UTF-8 in a path or a value: the problem is still valid JSON.
+  CHECK_FALSE(w.estate.decode_request(wire::Method::get, "/\xff\xfe", "", "", p));
+  CHECK(Json::parse(wire::problem_json(p))["detail"].get<std::string>().find("/??") != std::string::npos);
+  CHECK_FALSE(w.estate.decode_request(wire::Method::get, "/erp/inventory/w\xc3", "", "", p));
+  CHECK_NOTHROW(Json::parse(wire::problem_json(p)));
+  CHECK(wire::printable("caf\xc3\xa9 \x01ok", 40) == "caf\xc3\xa9 ?ok");
+  CHECK(wire::printable("\xc3\xa9\xc3\xa9", 3) == "\xc3\xa9");
+  // A Retry-After of centuries is taken as a day, not an overflow.
+  Msg req = msg(Kind::erp_request, w.r.pipeline(), w.r.erp());
+  req.op = static_cast<std::uint8_t>(model::ErpOp::create_order);
+  auto a = w.pipeline.decode_response(req, 429, 9223372036854775807LL, "", p);
+  REQUIRE(a.has_value());
+  CHECK(a->value == estate::sim::seconds(86400 * 60));
+  a = w.pipeline.decode_response(req, 503, -1, R"({"retry_after_ms": 9000000000000000000})", p);
+  REQUIRE(a.has_value());
+  CHECK(a->value == estate::sim::seconds(86400 * 60));
+  // A body nested a hundred thousand deep is refused without walking it again.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  CHECK_FALSE(w.estate.decode_request(wire::Method::post, "/erp/sales-orders", "", deep, p));
+  CHECK(p.status == 400);
+  // An event id must be one its location issued; a 3PL sends files, a WMS events; an order
+  // delivered again comes from the channel it came from first.
+  CHECK_FALSE(w.pipeline.decode_request(wire::Method::post, "/warehouse-events", "",
+                                        R"({"type": "movement", "event_id": 107752139522049, "location": "wh1", "sku": 1, "delta": 1, "movement_type": "receipt"})", p));
+  CHECK(p.detail.find("was not issued by wh1") != std::string::npos);
+  CHECK_FALSE(w.pipeline.decode_request(wire::Method::post, "/warehouse-events", "",
+                                        R"({"type": "movement", "event_id": 107752139522049, "location": "tpl", "sku": 1, "delta": 1, "movement_type": "receipt"})", p));
+  CHECK(p.detail.find("is a 3PL") != std::string::npos);
+  CHECK_FALSE(w.pipeline.decode_request(wire::Method::post, "/warehouse-files/846", "", R"({"location": "wh1", "on_hand": [], "movements_reported": []})", p));
+  CHECK(p.detail.find("is a WMS") != std::string::npos);
+  const std::string other_channel = R"({"order_id": 105553116266497, "channel": "marketplace", "placed_at_us": 1, "lines": [{"line": 0, "sku": 3, "qty": 2}, {"line": 1, "sku": 7, "qty": 1}]})";
+  CHECK_FALSE(w.pipeline.decode_request(wire::Method::post, "/orders", "", other_channel, p));
+  CHECK(p.detail.find("came from storefront before") != std::string::npos);
 }
