@@ -1017,6 +1017,17 @@ def embedded_part(contract, estate, tmp):
             {"type": "movement", "event_id": id_base + 9, "location": "nowhere", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 1}]},
           expect={422}, doc_valid=True)
         P("pipeline", "post", "/warehouse-files/846", {"location": "tpl", "at_us": 1, "on_hand": [1], "movements_reported": [0]}, expect={400})
+        P("pipeline", "post", "/orders", {"order_id": w, "channel": "b2b", "placed_at_us": 0, "lines": lines},
+          headers={"Idempotency-Key": str(w)}, expect={422}, doc_valid=True)  # the same order from another channel
+        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": id_base + (2 << 40) + 900004, "location": "tpl",
+                                                     "sku": 0, "delta": 0, "movement_type": "receipt", "at_us": 1},
+          expect={422}, doc_valid=True)  # a 3PL sends files, not events
+        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": id_base + (2 << 40) + 900005, "location": "wh1",
+                                                     "sku": 0, "delta": 0, "movement_type": "receipt", "at_us": 1},
+          expect={422}, doc_valid=True)  # an event id of another location
+        P("pipeline", "post", "/warehouse-files/846", {"location": "wh1", "at_us": 3, "on_hand": counts["on_hand"],
+                                                       "movements_reported": counts["movements_reported"]},
+          expect={422}, doc_valid=True)  # a WMS sends events, not files
         P("pipeline", "put", "/warehouse-files/846", {}, expect={405})
         P("pipeline", "post", "/nothing", {}, expect={404})
 
