@@ -21,6 +21,14 @@ wire::Roster roster_of(const Scenario& sc) {
 
 std::vector<std::string> live_refusals(const Scenario& sc, bool foreign) {
   std::vector<std::string> out;
+  // Names become URL path segments (/wms/wh1, /channels/storefront).
+  auto url_safe = [](const std::string& name) {
+    return !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-") == std::string::npos;
+  };
+  for (const auto& l : sc.locations)
+    if (!url_safe(l.name)) out.push_back("/locations/" + l.name + ": a location name is part of its URL in live mode; use letters, digits, '.', '_', '~' or '-'");
+  for (const auto& c : sc.channels)
+    if (!url_safe(c.name)) out.push_back("/channels/" + c.name + ": a channel name is part of its URL in live mode; use letters, digits, '.', '_', '~' or '-'");
   if (!foreign) return out;  // the embedded pipeline has every control surface
   for (std::size_t i = 0; i < sc.timeline.size(); ++i) {
     const auto& ev = sc.timeline[i];
@@ -55,7 +63,7 @@ std::optional<model::OutageMode> mode_of(const std::string& s) {
   return std::nullopt;
 }
 
-Json state_json(Estate& estate, hosts::Host& host) {
+Json state_json(Estate& estate, sim::Tick now) {
   const Scenario& sc = estate.scenario();
   Json systems = Json::object();
   systems["erp"] = {{"busy", estate.erp().station().busy()}, {"waiting", estate.erp().station().waiting()}};
@@ -71,15 +79,16 @@ Json state_json(Estate& estate, hosts::Host& host) {
     systems[sc.channels[c].name] = {{"kind", mocks::channel_kind_name(sc.channels[c].kind)}, {"available_units_shown", units}};
   }
   return {{"scenario", sc.name},
-          {"time_s", round6(sim::to_seconds(host.now()))},
+          {"time_s", round6(sim::to_seconds(now))},
           {"orders_placed", estate.metrics().accepted_orders()},
           {"systems", systems}};
 }
 
 }  // namespace
 
-hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host) {
-  return [&estate, &host](wire::Method method, std::string_view path, std::string_view body) -> hosts::live::AdminReply {
+hosts::live::AdminHandler admin_api(Estate& estate, hosts::live::LiveEstate& live) {
+  hosts::Host& host = live;
+  return [&estate, &host, &live](wire::Method method, std::string_view path, std::string_view body) -> hosts::live::AdminReply {
     const Scenario& sc = estate.scenario();
     const std::string p(path);
     Json j = Json::object();
@@ -92,7 +101,7 @@ hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host) {
       return j[key].get<std::string>();
     };
     if (method == wire::Method::get && (p == "/health" || p == "/" || p.empty())) return reply(200, {{"ok", true}});
-    if (method == wire::Method::get && p == "/state") return reply(200, state_json(estate, host));
+    if (method == wire::Method::get && p == "/state") return reply(200, state_json(estate, live.clock_now()));
     // Orders by hand: POST /orders {"channel": "storefront", "lines": [{"sku": 3, "qty": 1}]}.
     if (method == wire::Method::post && p == "/orders") {
       const auto name = text("channel");
@@ -118,7 +127,7 @@ hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host) {
       host.as(ch, [&](model::Context& ctx) { estate.channel(static_cast<std::size_t>(sys->index)).place(ctx, lines); });
       if (estate.book().size() == before)
         return reply(409, admin_error(409, "the channel refused the order: it is down, or its view shows too little stock"));
-      return reply(201, {{"order_id", estate.book().size()}, {"channel", *name}});
+      return reply(201, {{"order_id", live.id_base() + estate.book().size()}, {"channel", *name}});
     }
     // Outages: POST /outages {"system": "wh2", "mode": "down"}; ended by POST /outages/wh2/end.
     if (method == wire::Method::post && p == "/outages") {
@@ -129,8 +138,16 @@ hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host) {
       if (!mode) return reply(422, admin_error(422, "/mode: expected one of down, slow, blackhole, flaky"));
       model::Outage o;
       o.mode = *mode;
-      if (j.contains("factor") && j["factor"].is_number()) o.factor = std::max(1.0, j["factor"].get<double>());
-      if (j.contains("error_rate") && j["error_rate"].is_number()) o.error_rate = std::clamp(j["error_rate"].get<double>(), 0.0, 1.0);
+      if (o.mode == model::OutageMode::slow) {
+        if (!j.contains("factor") || !j["factor"].is_number() || j["factor"].get<double>() < 1 || j["factor"].get<double>() > 1e6)
+          return reply(422, admin_error(422, "/factor: a slow outage needs a factor from 1 to 1000000 (service times multiplied by it)"));
+        o.factor = j["factor"].get<double>();
+      }
+      if (o.mode == model::OutageMode::flaky) {
+        if (!j.contains("error_rate") || !j["error_rate"].is_number() || j["error_rate"].get<double>() < 0 || j["error_rate"].get<double>() > 1)
+          return reply(422, admin_error(422, "/error_rate: a flaky outage needs an error_rate from 0 to 1"));
+        o.error_rate = j["error_rate"].get<double>();
+      }
       if (sys->kind == SystemRef::Kind::channel && o.mode != model::OutageMode::down)
         return reply(422, admin_error(422, "/mode: a channel can only be down"));
       estate.set_outage(host, *sys, o);
@@ -147,7 +164,9 @@ hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host) {
     if (method == wire::Method::post && p == "/throttle") {
       const auto rate = text("rate") ? parse_rate_per_s(*text("rate")) : std::nullopt;
       if (!rate || *rate < 0) return reply(422, admin_error(422, "/rate: expected a rate like \"300/min\""));
-      const double burst = j.contains("burst") && j["burst"].is_number() ? std::max(0.0, j["burst"].get<double>()) : std::max(1.0, *rate);
+      if (j.contains("burst") && (!j["burst"].is_number() || j["burst"].get<double>() < 1))
+        return reply(422, admin_error(422, "/burst: expected a number of requests, at least 1"));
+      const double burst = j.contains("burst") ? j["burst"].get<double>() : std::max(1.0, *rate);
       estate.set_quota(*rate, burst);
       return reply(200, {{"quota", format_rate(*rate)}, {"burst", burst}});
     }

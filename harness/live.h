@@ -46,6 +46,7 @@ void serve_estate(const Scenario& scenario, const LiveRunOptions& options, doubl
 
 // The admin API (/_estate/...): state, outages, throttles, duplicate storms by hand.
 class Estate;
-hosts::live::AdminHandler admin_api(Estate& estate, hosts::Host& host);
+// `live` gives the run's ids on the wire and its clock.
+hosts::live::AdminHandler admin_api(Estate& estate, hosts::live::LiveEstate& live);
 
 }  // namespace estate::harness

@@ -108,7 +108,9 @@ void Erp::finish(model::Context& ctx, std::uint32_t slot) {
 
 std::uint16_t Erp::apply(model::Context& ctx, const Msg& req, model::DocId& doc) {
   const Tick now = ctx.now();
-  if (req.key != 0 && keys_.contains(req.key)) return status::ok;  // seen: no second effect
+  // Keys make a repeated write a no-op; a query has no effect to repeat.
+  const bool keyed = req.key != 0 && static_cast<ErpOp>(req.op) != ErpOp::query_inventory;
+  if (keyed && keys_.contains(req.key)) return status::ok;  // seen: no second effect
   // 201 for a record created; 200 for a key seen before (no second effect), a query or a count.
   std::uint16_t result = status::created;
   switch (static_cast<ErpOp>(req.op)) {
@@ -152,7 +154,7 @@ std::uint16_t Erp::apply(model::Context& ctx, const Msg& req, model::DocId& doc)
       break;
     }
   }
-  if (req.key != 0 && model::is_success(result)) keys_.insert(req.key);
+  if (keyed && model::is_success(result)) keys_.insert(req.key);
   return result;
 }
 

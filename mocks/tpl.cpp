@@ -80,6 +80,7 @@ void Tpl::handle(model::Context& ctx, const Msg& msg) {
       return;
     }
     case Kind::inventory_query: {
+      if (outage_.mode == OutageMode::blackhole) return;  // accepts, never answers
       Msg m;
       m.kind = Kind::warehouse_response;
       m.id = msg.id;

@@ -56,8 +56,8 @@ void Wms::handle(model::Context& ctx, const Msg& msg) {
       on_release(ctx, msg);
       return;
     case Kind::inventory_query:
-      if (outage_.mode == OutageMode::down || outage_.mode == OutageMode::blackhole)
-        return reply(ctx, msg, status::unavailable);
+      if (outage_.mode == OutageMode::blackhole) return;  // accepts, never answers
+      if (outage_.mode == OutageMode::down) return reply(ctx, msg, status::unavailable);
       return reply(ctx, msg, status::ok, ctx.put_doc(stock_.snapshot()));
     default:
       ESTATE_ASSERT(false, "wms: unexpected message");

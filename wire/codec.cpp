@@ -219,11 +219,16 @@ std::uint64_t key_from_header(std::string_view value) {
 Codec::Codec(const Roster& roster, Side side, model::OrderBook& book, Docs& docs, double time_scale, std::uint64_t id_base)
     : roster_(roster), side_(side), book_(book), docs_(docs), time_scale_(time_scale), id_base_(id_base) {}
 
+// Event ids inside are model::location_scoped_id: (location + 1) << 40 | sequence.
+std::uint64_t Codec::to_wire_id(std::uint64_t id) const {
+  return id_base_ + ((id >> 40) << 32 | (id & 0xffffffffu));
+}
+
 std::uint64_t Codec::from_wire_id(std::uint64_t wire, const std::string& path) const {
-  if (wire <= id_base_ || wire - id_base_ >= kIdSpan)
-    unknown("unknown-id", path, "id " + std::to_string(wire) + " was not issued in this run (ids here run from " +
-                                    std::to_string(id_base_ + 1) + ")");
-  return wire - id_base_;
+  const std::uint64_t c = wire - id_base_;
+  if (wire <= id_base_ || c >= kIdSpan || (c >> 32) == 0)
+    unknown("unknown-id", path, "id " + std::to_string(wire) + " was not issued in this run");
+  return (c >> 32) << 40 | (c & 0xffffffffu);
 }
 
 bool Codec::is_answer(Kind k) {
@@ -324,7 +329,7 @@ Request Codec::encode_request(const Msg& m) const {
     case Kind::order_delivery: {
       const auto& o = book_.order(m.order);
       r.target = "/orders";
-      r.idempotency_key = key(m.key);
+      r.idempotency_key = std::to_string(wire_order(m.order));  // the contract: the key is the order id
       r.body = Json{{"order_id", wire_order(m.order)},
                     {"channel", roster_.channels[o.channel]},
                     {"placed_at_us", o.placed_at},
@@ -502,7 +507,7 @@ std::optional<Codec::Incoming> Codec::decode_estate(Method method, std::string_v
   if (seg[0] == "erp") {
     m.to = roster_.erp();
     m.kind = Kind::erp_request;
-    m.key = key.empty() ? 0 : key_from_header(key);
+    m.key = key.empty() || method == Method::get ? 0 : key_from_header(key);
     in.expects_answer = true;
     if (seg.size() == 2 && seg[1] == "sales-orders") {
       if (method != Method::post) return wrong_method(problem, method, "POST");
@@ -591,7 +596,8 @@ std::optional<Codec::Incoming> Codec::decode_estate(Method method, std::string_v
         const model::OrderId order = order_of(o.at("order_id"));
         doc.push_back(order);
         doc.push_back(read_lines(o.at("lines"), book_, order));
-        doc.push_back(o.has("idempotency_key") ? static_cast<std::int64_t>(key_from_header(o.at("idempotency_key").string())) : 0);
+        const std::string ikey = o.has("idempotency_key") ? o.at("idempotency_key").string() : std::string();
+        doc.push_back(ikey.empty() ? 0 : static_cast<std::int64_t>(key_from_header(ikey)));
       }
       m.kind = Kind::release_batch;
       m.doc = docs_.put(std::move(doc));

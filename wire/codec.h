@@ -89,7 +89,13 @@ class Codec {
   // id_base: added to every order, shipment, movement and event id on the wire (a multiple of
   // kIdSpan), so ids of different runs never meet in a pipeline that keeps its state.
   Codec(const Roster& roster, Side side, model::OrderBook& book, Docs& docs, double time_scale, std::uint64_t id_base = 0);
-  static constexpr std::uint64_t kIdSpan = std::uint64_t{1} << 45;  // internal ids stay below this
+  // Orders are numbered from base + 1; event ids (shipments, movements) are sent as
+  // base + (location + 1) * 2^32 + sequence. So a run's ids stay below base + kIdSpan, and a
+  // base is a random multiple of kIdSpan below 2^53 (a double, in a JSON parser, holds them).
+  static constexpr std::uint64_t kIdSpan = std::uint64_t{1} << 37;
+  static constexpr std::uint64_t kIdBases = (std::uint64_t{1} << 53) / kIdSpan - 1;
+  // The scale changes when a live run's drain plays faster.
+  void set_time_scale(double scale) { time_scale_ = scale; }
 
   // A message from a local component to a remote system, as the request to send.
   Request encode_request(const model::Msg& msg) const;
@@ -137,7 +143,7 @@ class Codec {
   Docs& docs_;
   double time_scale_;
   std::uint64_t id_base_;
-  std::uint64_t to_wire_id(std::uint64_t id) const { return id_base_ + id; }
+  std::uint64_t to_wire_id(std::uint64_t id) const;
   std::uint64_t from_wire_id(std::uint64_t wire, const std::string& path) const;
   // Pipeline side: wire ids of the orders in its book, and the way back.
   std::vector<std::uint64_t> wire_of_;

@@ -46,7 +46,7 @@ void append_number(std::string& out, std::uint64_t v) {
 
 // The messages are small and their headers few, so they are written as bytes directly: a
 // serializer with a field table per message costs more than the socket call on a hot loop.
-void serialize_response(std::string& out, const wire::Response& r, bool keep_alive) {
+void serialize_response(std::string& out, const wire::Response& r, bool keep_alive, bool head) {
   out.clear();
   out += "HTTP/1.1 ";
   append_number(out, r.status);
@@ -67,7 +67,7 @@ void serialize_response(std::string& out, const wire::Response& r, bool keep_ali
     out += "\r\n";
   }
   out += "\r\n";
-  if (r.status != 204) out += r.body;
+  if (r.status != 204 && !head) out += r.body;  // HEAD: the headers a GET would have, no body
 }
 
 void serialize_request(std::string& out, const wire::Request& r, const std::string& base_path, const std::string& host) {
@@ -133,6 +133,7 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
   std::uint64_t request_seq = 0;
   bool waiting = false;  // a request is waiting for its answer
   bool keep_alive = true;
+  bool head = false;
   bool closed = false;
   Clock::time_point last;  // the start of the current read, or of the wait for an answer
 
@@ -173,6 +174,7 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
     auto& req = parser->get();
     ++owner->stats.requests;
     keep_alive = req.keep_alive();
+    head = req.method() == http::verb::head;
     ++request_seq;
     waiting = true;
     ++owner->pending;
@@ -193,7 +195,7 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
     waiting = false;
     --owner->pending;
     ++owner->stats.by_status_class[std::min<std::size_t>(response.status / 100, 5)];
-    serialize_response(out, response, keep_alive);
+    serialize_response(out, response, keep_alive, head);
     asio::async_write(socket, asio::buffer(out), [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
   }
 

@@ -4,7 +4,7 @@
 
 #include <cctype>
 #include <cmath>
-#include <ctime>
+#include <random>
 #include <future>
 #include <thread>
 
@@ -87,7 +87,7 @@ struct LiveEstate::Impl {
   Tick reached = 0;
   // Ids on the wire start at a base that differs from run to run (by the second it started),
   // so a pipeline that keeps its state between runs (a gate's scenarios) never sees an old id.
-  std::uint64_t id_base = (static_cast<std::uint64_t>(std::time(nullptr)) % 255 + 1) * wire::Codec::kIdSpan;
+  std::uint64_t id_base = (std::random_device{}() % (wire::Codec::kIdBases - 1) + 1) * wire::Codec::kIdSpan;
   Tick drain_from = 0;  // when the demand ends (the drain's time scale applies from there)
   AdminHandler admin;
   std::chrono::steady_clock::time_point wall_start;
@@ -147,7 +147,8 @@ LiveEstate::LiveEstate(const wire::Roster& roster, model::OrderBook& truth, mode
     m.b = std::make_unique<LiveHost>(m.io_b, m.clock, roster, *pipeline_book, m.host_options(wire::Side::pipeline));
     m.port_b = m.b->listen("127.0.0.1", 0);
     LiveHost* b = m.b.get();
-    relay->set_order_map([b](model::OrderId local) { return static_cast<model::OrderId>(b->codec().wire_order(local) - 1); });
+    const std::uint64_t base = m.id_base;
+    relay->set_order_map([b, base](model::OrderId local) { return static_cast<model::OrderId>(b->codec().wire_order(local) - base - 1); });
   } else if (m.options.pipeline_url) {
     std::string error;
     if (!parse_url(*m.options.pipeline_url, m.pipeline, error)) throw StartError{"--pipeline: " + error};
@@ -170,6 +171,9 @@ LiveEstate::LiveEstate(const wire::Roster& roster, model::OrderBook& truth, mode
 
 LiveEstate::~LiveEstate() { finish(); }
 
+std::uint64_t LiveEstate::id_base() const { return impl_->id_base; }
+sim::Tick LiveEstate::clock_now() const { return impl_->clock.now(); }
+
 bool LiveEstate::foreign() const { return impl_->options.pipeline_url.has_value(); }
 bool LiveEstate::interrupted() const { return impl_->interrupted; }
 void LiveEstate::set_admin(AdminHandler handler) { impl_->admin = std::move(handler); }
@@ -177,7 +181,8 @@ void LiveEstate::set_drain_start(Tick t) { impl_->drain_from = t; }
 
 bool LiveEstate::Impl::admin_route(const HttpServer::Request& r, wire::Response& out) {
   constexpr std::string_view prefix = "/_estate";
-  if (r.target.substr(0, prefix.size()) != prefix) return false;
+  std::string_view path = r.target.substr(0, r.target.find('?'));
+  if (path.substr(0, prefix.size()) != prefix || (path.size() > prefix.size() && path[prefix.size()] != '/')) return false;
   if (!options.admin_token.empty() && r.authorization != "Bearer " + options.admin_token) {
     out = {401, wire::problem_json({401, "unauthorized", "Unauthorized", "the admin API needs Authorization: Bearer <token> (see endpoints.env)"}), true, -1};
     return true;
@@ -186,7 +191,7 @@ bool LiveEstate::Impl::admin_route(const HttpServer::Request& r, wire::Response&
     out = {404, wire::problem_json({404, "no-such-endpoint", "No such endpoint", "no admin API here"}), true, -1};
     return true;
   }
-  const AdminReply reply = admin(r.method, r.target.substr(prefix.size()), r.body);
+  const AdminReply reply = admin(r.method, path.substr(prefix.size()), r.body);
   out = {reply.status, reply.body, reply.status >= 400, -1};
   return true;
 }

@@ -90,6 +90,9 @@ class LiveEstate final : public hosts::Host {
   // sends, contract violations.
   nlohmann::ordered_json report_json() const;
   bool foreign() const;
+  // The base of this run's ids on the wire (wire::Codec), and scenario time now.
+  std::uint64_t id_base() const;
+  sim::Tick clock_now() const;
 
  private:
   struct Impl;

@@ -98,6 +98,7 @@ void LiveHost::schedule_wake(Tick t) {
 }
 
 void LiveHost::rearm() {
+  codec_.set_time_scale(clock_.scale());
   armed_for_ = std::chrono::steady_clock::time_point::max();
   wake_.cancel();
   const Tick next = std::min({actions_.empty() ? sim::kNever : actions_.top().at, queue_.next_time(), outbound_.next_time()});
@@ -244,7 +245,7 @@ void LiveHost::emit(const Outbound& out) {
                  }
                  redeliver(out);
                },
-               written, std::clamp(clock_.wall_seconds(options_.answer_timeout), 0.05, 600.0));
+               written, std::clamp(clock_.wall_seconds(options_.answer_timeout), 1.0, 600.0));
 }
 
 void LiveHost::redeliver(Outbound out) {

@@ -126,7 +126,8 @@ TEST_CASE("shipment and movement ids cross the wire with the run's base and come
   const auto ev = w.carry(w.estate, w.pipeline, e);
   CHECK(ev.msg.ref == e.ref);
   CHECK(ev.msg.mask == 0b11);
-  CHECK(Json::parse(w.estate.encode_request(e).body)["event_id"].get<std::uint64_t>() == kBase + e.ref);
+  // On the wire: the run's base, then (location + 1) * 2^32 + the location's sequence number.
+  CHECK(Json::parse(w.estate.encode_request(e).body)["event_id"].get<std::uint64_t>() == kBase + (std::uint64_t{1} << 32) + 42);
 
   Msg post = msg(Kind::erp_request, w.r.pipeline(), w.r.erp());
   post.op = static_cast<std::uint8_t>(model::ErpOp::post_shipment);
@@ -225,18 +226,18 @@ TEST_CASE("what the contract does not allow is a problem naming the path, never 
       {wire::Method::post, "/erp/sales-orders", "[1]", 400, "a JSON object"},
       {wire::Method::post, "/erp/sales-orders", R"({"order_id": "1", "lines": []})", 400, "/order_id: expected a positive integer id"},
       {wire::Method::post, "/erp/sales-orders", R"({"order_id": 5, "lines": [{"line": 0, "sku": 3, "qty": 2}]})", 422, "no order 5"},
-      {wire::Method::post, "/erp/sales-orders", R"({"order_id": 105553116266497, "lines": [{"line": 0, "sku": 4, "qty": 2}]})", 422,
+      {wire::Method::post, "/erp/sales-orders", R"({"order_id": 412316860417, "lines": [{"line": 0, "sku": 4, "qty": 2}]})", 422,
        "line 0 of the order is sku 3 x 2, got sku 4 x 2"},
-      {wire::Method::post, "/erp/sales-orders", R"({"order_id": 105553116266497, "lines": [{"line": 5, "sku": 3, "qty": 2}]})", 422,
+      {wire::Method::post, "/erp/sales-orders", R"({"order_id": 412316860417, "lines": [{"line": 5, "sku": 3, "qty": 2}]})", 422,
        "the order has 2 lines"},
       {wire::Method::post, "/erp/shipments",
-       R"({"shipment_id": 7, "order_id": 105553116266497, "location": "wh1", "lines": [{"line": 0, "sku": 3, "qty": 2}]})", 422,
+       R"({"shipment_id": 7, "order_id": 412316860417, "location": "wh1", "lines": [{"line": 0, "sku": 3, "qty": 2}]})", 422,
        "not issued in this run"},
       {wire::Method::get, "/erp/inventory/wh9", "", 422, "no location \"wh9\""},
       {wire::Method::put, "/erp/inventory/wh1/10", R"({"on_hand": 1, "movements_applied": 0})", 422, "no sku 10"},
       {wire::Method::get, "/erp/sales-orders", "", 405, "use POST"},
       {wire::Method::post, "/wms/tpl/releases", "{}", 404, "nothing is served"},
-      {wire::Method::post, "/channels/marketplace/order-acks", R"({"order_id": 105553116266497, "accepted_lines": [0]})", 422,
+      {wire::Method::post, "/channels/marketplace/order-acks", R"({"order_id": 412316860417, "accepted_lines": [0]})", 422,
        "was placed at storefront"},
       {wire::Method::put, "/channels/storefront/availability", R"({"available": [1, 2]})", 400, "one per sku"},
       {wire::Method::put, "/channels/storefront/availability/3", R"({"available": -1})", 400, "/available: expected an integer in [0"},
@@ -256,7 +257,7 @@ TEST_CASE("what the contract does not allow is a problem naming the path, never 
   wire::Problem p;
   const auto in = w.pipeline.decode_request(
       wire::Method::post, "/warehouse-events",
-      "", R"({"type": "shipped", "event_id": 106652627894273, "location": "wh1", "order_id": 105553116266497, "lines": []})", p);
+      "", R"({"type": "shipped", "event_id": 416611827713, "location": "wh1", "order_id": 412316860417, "lines": []})", p);
   CHECK_FALSE(in.has_value());
   CHECK(p.status == 422);
   CHECK(p.detail.find("never reached this pipeline") != std::string::npos);
@@ -292,14 +293,14 @@ TEST_CASE("found by fuzzing: bad bytes, huge delays, deep nesting and misplaced 
   // An event id must be one its location issued; a 3PL sends files, a WMS events; an order
   // delivered again comes from the channel it came from first.
   CHECK_FALSE(w.pipeline.decode_request(wire::Method::post, "/warehouse-events", "",
-                                        R"({"type": "movement", "event_id": 107752139522049, "location": "wh1", "sku": 1, "delta": 1, "movement_type": "receipt"})", p));
+                                        R"({"type": "movement", "event_id": 420906795009, "location": "wh1", "sku": 1, "delta": 1, "movement_type": "receipt"})", p));
   CHECK(p.detail.find("was not issued by wh1") != std::string::npos);
   CHECK_FALSE(w.pipeline.decode_request(wire::Method::post, "/warehouse-events", "",
-                                        R"({"type": "movement", "event_id": 107752139522049, "location": "tpl", "sku": 1, "delta": 1, "movement_type": "receipt"})", p));
+                                        R"({"type": "movement", "event_id": 420906795009, "location": "tpl", "sku": 1, "delta": 1, "movement_type": "receipt"})", p));
   CHECK(p.detail.find("is a 3PL") != std::string::npos);
   CHECK_FALSE(w.pipeline.decode_request(wire::Method::post, "/warehouse-files/846", "", R"({"location": "wh1", "on_hand": [], "movements_reported": []})", p));
   CHECK(p.detail.find("is a WMS") != std::string::npos);
-  const std::string other_channel = R"({"order_id": 105553116266497, "channel": "marketplace", "placed_at_us": 1, "lines": [{"line": 0, "sku": 3, "qty": 2}, {"line": 1, "sku": 7, "qty": 1}]})";
+  const std::string other_channel = R"({"order_id": 412316860417, "channel": "marketplace", "placed_at_us": 1, "lines": [{"line": 0, "sku": 3, "qty": 2}, {"line": 1, "sku": 7, "qty": 1}]})";
   CHECK_FALSE(w.pipeline.decode_request(wire::Method::post, "/orders", "", other_channel, p));
   CHECK(p.detail.find("came from storefront before") != std::string::npos);
 }
