@@ -275,6 +275,8 @@ RunResult run_live(const Scenario& sc, const LiveRunOptions& options) {
 }
 
 void serve_estate(const Scenario& scenario, const LiveRunOptions& options, double for_s) {
+  if (const auto refusals = live_refusals(scenario, false); !refusals.empty())
+    throw InputError(scenario.file, "", "estate serve cannot serve this scenario: " + refusals.front());
   // No demand and no timeline: the channels take orders only when the admin API says so.
   Scenario sc = scenario;
   for (auto& c : sc.channels) c.rate_per_s = 0;

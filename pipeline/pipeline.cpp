@@ -615,8 +615,14 @@ bool Pipeline::seen_event(Tick now, const Msg& msg) {
     if (source >= event_seen_.size()) return false;  // not an id a warehouse of ours issued
     auto& seen = event_seen_[source];
     const auto seq = static_cast<std::size_t>(model::id_sequence(msg.ref));
-    if (seen.size() <= seq) seen.resize(std::max(seq + 1, seen.size() * 2), kUnset);
-    first = &seen[seq];
+    if (seq >= seen.size() && seq > 2 * seen.size() + (std::size_t{1} << 20)) {
+      // A sequence far ahead of the stream (not one a warehouse would send next): kept apart,
+      // so one odd id cannot make the table grow without bound.
+      first = &far_seen_.try_emplace(msg.ref, kUnset).first->second;
+    } else {
+      if (seen.size() <= seq) seen.resize(std::max(seq + 1, seen.size() * 2), kUnset);
+      first = &seen[seq];
+    }
   }
   if (*first != kUnset && now - *first < config_.idempotency_window) return true;
   *first = now;  // a key forgotten after the window is new again

@@ -166,6 +166,7 @@ class Pipeline final : public model::Component {
   std::vector<sim::Tick> first_seen_;           // by OrderId, for ingest deduplication
   std::vector<std::vector<sim::Tick>> event_seen_;  // by location, event sequence
   std::unordered_map<std::uint64_t, sim::Tick> short_seen_;
+  std::unordered_map<std::uint64_t, sim::Tick> far_seen_;  // event ids far ahead of their stream
 
   // Ledger: what the pipeline believes about each (location, sku).
   std::vector<std::int64_t> on_hand_;

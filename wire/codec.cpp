@@ -460,21 +460,22 @@ std::optional<Codec::Incoming> Codec::decode_request(Method method, std::string_
     return side_ == Side::estate ? decode_estate(method, target, key, body, problem)
                                  : decode_pipeline(method, target, key, body, problem);
   } catch (const BodyError& e) {
-    problem = {e.status, e.type, e.status == 400 ? "Invalid request body" : "Unknown reference", e.detail};
+    problem = {e.status, e.type, e.status == 400 ? "Invalid request body" : "Unknown reference", e.detail, {}};
     return std::nullopt;
   } catch (const Json::exception& e) {
-    problem = {400, "invalid-body", "Invalid request body", e.what()};
+    problem = {400, "invalid-body", "Invalid request body", e.what(), {}};
     return std::nullopt;
   }
 }
 
 namespace {
 std::optional<Codec::Incoming> not_found(Problem& problem, std::string_view target) {
-  problem = {404, "no-such-endpoint", "No such endpoint", "nothing is served at " + printable(target, 200)};
+  problem = {404, "no-such-endpoint", "No such endpoint", "nothing is served at " + printable(target, 200), {}};
   return std::nullopt;
 }
 std::optional<Codec::Incoming> wrong_method(Problem& problem, Method method, const char* allowed) {
-  problem = {405, "method-not-allowed", "Method not allowed", std::string(method_name(method)) + " is not allowed here; use " + allowed};
+  const std::string used = method == Method::other ? std::string("this method") : method_name(method);
+  problem = {405, "method-not-allowed", "Method not allowed", used + " is not allowed here; use " + allowed, allowed};
   return std::nullopt;
 }
 }  // namespace
@@ -883,7 +884,7 @@ std::optional<Msg> Codec::decode_response(const Msg& req, std::uint16_t st, std:
       a.doc = docs_.put(std::move(doc));
     }
   } catch (const BodyError& e) {
-    problem = {e.status, e.type, "Invalid response body", e.detail};
+    problem = {e.status, e.type, "Invalid response body", e.detail, {}};
     return std::nullopt;
   }
   return a;

@@ -56,6 +56,7 @@ struct Response {
   std::string body;             // JSON (application/json, or application/problem+json)
   bool problem = false;
   std::int64_t retry_after_ms = -1;  // wall milliseconds, for a Retry-After header; -1: none
+  std::string allow;                 // an Allow header (405)
 };
 
 // An answer the contract requires instead of a message (RFC 9457 problem details).
@@ -64,6 +65,7 @@ struct Problem {
   std::string type;    // a short slug: "malformed-body", "unknown-order", ...
   std::string title;
   std::string detail;  // names the JSON path, what was expected and what was found
+  std::string allow;   // for 405: the methods the endpoint takes (the Allow header)
 };
 std::string problem_json(const Problem& p);
 // Text from the wire made fit for a message or a report: valid UTF-8 (anything else becomes

@@ -25,7 +25,8 @@ namespace {
 
 wire::Method method_of(http::verb v) {
   switch (v) {
-    case http::verb::get: return wire::Method::get;
+    case http::verb::get:
+    case http::verb::head: return wire::Method::get;  // answered like GET, without the body
     case http::verb::post: return wire::Method::post;
     case http::verb::put: return wire::Method::put;
     default: return wire::Method::other;
@@ -56,6 +57,11 @@ void serialize_response(std::string& out, const wire::Response& r, bool keep_ali
   out += "\r\nServer: estate\r\n";
   if (!keep_alive) out += "Connection: close\r\n";
   if (!r.body.empty()) out += r.problem ? "Content-Type: application/problem+json\r\n" : "Content-Type: application/json\r\n";
+  if (!r.allow.empty()) {
+    out += "Allow: ";
+    out += r.allow;
+    out += "\r\n";
+  }
   if (r.retry_after_ms >= 0) {
     out += "Retry-After: ";
     append_number(out, static_cast<std::uint64_t>((r.retry_after_ms + 999) / 1000));
@@ -105,6 +111,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::io_context& io;
   Limits limits;
   Handler handler;
+  std::function<void(const Exchange&)> on_abandoned;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions;
   std::uint64_t next_session = 1;
@@ -154,13 +161,13 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
         return;
       }
       // Not HTTP/1.1 a parser accepts: answer 400 (413 or 431 over a limit) and close.
-      wire::Problem p{400, "malformed-request", "Malformed request", "not a valid HTTP/1.1 request: " + ec.message()};
+      wire::Problem p{400, "malformed-request", "Malformed request", "not a valid HTTP/1.1 request: " + ec.message(), {}};
       if (ec == http::error::body_limit) {
-        p = {413, "body-too-large", "Content too large", "the body is over " + std::to_string(owner->limits.body_bytes) + " bytes"};
+        p = {413, "body-too-large", "Content too large", "the body is over " + std::to_string(owner->limits.body_bytes) + " bytes", {}};
         ++owner->stats.too_large;
       } else if (ec == http::error::header_limit) {
         p = {431, "header-too-large", "Request header fields too large",
-             "the header is over " + std::to_string(owner->limits.header_bytes) + " bytes"};
+             "the header is over " + std::to_string(owner->limits.header_bytes) + " bytes", {}};
         ++owner->stats.too_large;
       } else {
         ++owner->stats.malformed;
@@ -168,7 +175,7 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
       keep_alive = false;
       waiting = true;
       ++owner->pending;
-      answer({p.status, wire::problem_json(p), true, -1});
+      answer({p.status, wire::problem_json(p), true, -1, {}});
       return;
     }
     auto& req = parser->get();
@@ -182,8 +189,8 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
     if (owner->pending > owner->limits.pending_requests) {  // a flood: shed it here
       ++owner->stats.shed;
       const wire::Problem p{429, "overloaded", "Too many requests",
-                            "more than " + std::to_string(owner->limits.pending_requests) + " requests are waiting for an answer"};
-      answer({429, wire::problem_json(p), true, 1000});
+                            "more than " + std::to_string(owner->limits.pending_requests) + " requests are waiting for an answer", {}};
+      answer({429, wire::problem_json(p), true, 1000, {}});
       return;
     }
     const Request r{method_of(req.method()),         view(req.target()),  view(req["Idempotency-Key"]),
@@ -240,6 +247,7 @@ void HttpServer::Impl::close(std::uint64_t id) {
   if (s.waiting) {
     --pending;
     s.waiting = false;
+    if (on_abandoned) on_abandoned({id, s.request_seq});
   }
   error_code ignored;
   s.socket.close(ignored);
@@ -313,6 +321,7 @@ void HttpServer::stop() {
   impl_->pending = 0;
 }
 
+void HttpServer::on_abandoned(std::function<void(const Exchange&)> f) { impl_->on_abandoned = std::move(f); }
 const ServerStats& HttpServer::stats() const { return impl_->stats; }
 std::size_t HttpServer::open_connections() const { return impl_->sessions.size(); }
 std::size_t HttpServer::pending() const { return impl_->pending; }

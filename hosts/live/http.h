@@ -69,6 +69,8 @@ class HttpServer {
   // std::system_error when the address cannot be bound (a port in use).
   std::uint16_t listen(const std::string& address, std::uint16_t port);
   void reply(const Exchange& to, const wire::Response& response);
+  // Called when a connection closes with a request still waiting for its answer.
+  void on_abandoned(std::function<void(const Exchange&)> f);
   void stop();
   const ServerStats& stats() const;
   std::size_t open_connections() const;

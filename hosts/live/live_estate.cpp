@@ -85,8 +85,8 @@ struct LiveEstate::Impl {
   bool finished = false;
   model::Address next_address = 0;
   Tick reached = 0;
-  // Ids on the wire start at a base that differs from run to run (by the second it started),
-  // so a pipeline that keeps its state between runs (a gate's scenarios) never sees an old id.
+  // Ids on the wire start at a random base (one of wire::Codec::kIdBases), so a pipeline that
+  // keeps its state between runs (a gate's scenarios) meets an old id only by a rare chance.
   std::uint64_t id_base = (std::random_device{}() % (wire::Codec::kIdBases - 1) + 1) * wire::Codec::kIdSpan;
   Tick drain_from = 0;  // when the demand ends (the drain's time scale applies from there)
   AdminHandler admin;
@@ -184,15 +184,15 @@ bool LiveEstate::Impl::admin_route(const HttpServer::Request& r, wire::Response&
   std::string_view path = r.target.substr(0, r.target.find('?'));
   if (path.substr(0, prefix.size()) != prefix || (path.size() > prefix.size() && path[prefix.size()] != '/')) return false;
   if (!options.admin_token.empty() && r.authorization != "Bearer " + options.admin_token) {
-    out = {401, wire::problem_json({401, "unauthorized", "Unauthorized", "the admin API needs Authorization: Bearer <token> (see endpoints.env)"}), true, -1};
+    out = {401, wire::problem_json({401, "unauthorized", "Unauthorized", "the admin API needs Authorization: Bearer <token> (see endpoints.env)", {}}), true, -1, {}};
     return true;
   }
   if (!admin) {
-    out = {404, wire::problem_json({404, "no-such-endpoint", "No such endpoint", "no admin API here"}), true, -1};
+    out = {404, wire::problem_json({404, "no-such-endpoint", "No such endpoint", "no admin API here", {}}), true, -1, {}};
     return true;
   }
   const AdminReply reply = admin(r.method, path.substr(prefix.size()), r.body);
-  out = {reply.status, reply.body, reply.status >= 400, -1};
+  out = {reply.status, reply.body, reply.status >= 400, -1, {}};
   return true;
 }
 

@@ -35,6 +35,14 @@ LiveHost::LiveHost(asio::io_context& io, LiveClock& clock, const wire::Roster& r
       server_(io, options_.limits, [this](const HttpServer::Request& r) { on_request(r); }),
       client_(io, options_.client),
       wake_(io) {
+  // A caller that hangs up on a request (a blackhole, its own timeout) takes it off our books:
+  // the component may still do the work, but nobody waits for the answer any more.
+  server_.on_abandoned([this](const Exchange& e) {
+    auto it = answer_of_session_.find(e.session);
+    if (it == answer_of_session_.end()) return;
+    answers_.erase(it->second);
+    answer_of_session_.erase(it);
+  });
   const std::size_t n = roster.systems();
   components_.assign(n, nullptr);
   names_.assign(n, "");
@@ -211,6 +219,7 @@ void LiveHost::emit(const Outbound& out) {
     if (it == answers_.end()) return;  // its connection is gone
     const wire::Response r = codec_.encode_response(m, it->second.request);
     server_.reply(it->second.exchange, r);
+    answer_of_session_.erase(it->second.exchange.session);
     answers_.erase(it);
     return;
   }
@@ -316,12 +325,12 @@ void LiveHost::on_request(const HttpServer::Request& r) {
   auto incoming = codec_.decode_request(r.method, r.target, r.idempotency_key, r.body, problem);
   if (!incoming) {
     count_violation(problem.type, std::string(wire::method_name(r.method)) + " " + wire::printable(r.target, 120) + ": " + problem.detail);
-    server_.reply(r.exchange, {problem.status, wire::problem_json(problem), true, -1});
+    server_.reply(r.exchange, {problem.status, wire::problem_json(problem), true, -1, problem.allow});
     return;
   }
   Msg m = incoming->msg;
   if (components_[m.to] == nullptr) {
-    server_.reply(r.exchange, {404, wire::problem_json({404, "no-such-endpoint", "No such endpoint", "this service does not serve that system"}), true, -1});
+    server_.reply(r.exchange, {404, wire::problem_json({404, "no-such-endpoint", "No such endpoint", "this service does not serve that system", {}}), true, -1, {}});
     return;
   }
   const Tick now = clock_.now();
@@ -336,8 +345,9 @@ void LiveHost::on_request(const HttpServer::Request& r) {
   if (incoming->expects_answer) {
     m.id = ++answer_seq_;
     answers_.emplace(m.id, PendingAnswer{r.exchange, m});
+    answer_of_session_[r.exchange.session] = m.id;
   } else {
-    server_.reply(r.exchange, {incoming->ack_status, "", false, -1});
+    server_.reply(r.exchange, {incoming->ack_status, "", false, -1, {}});
   }
   const Tick delay = latency(m.from, m.to);
   if (delay > 0) {

@@ -192,6 +192,7 @@ class LiveHost final : private model::Context, private wire::Docs {
   std::priority_queue<Action, std::vector<Action>, Later> actions_;
   std::uint64_t action_seq_ = 0;
   std::unordered_map<std::uint64_t, PendingAnswer> answers_;  // by the id the request got here
+  std::unordered_map<std::uint64_t, std::uint64_t> answer_of_session_;  // one request at a time per connection
   std::uint64_t answer_seq_ = 0;
 
   model::Address current_ = model::kNoAddress;

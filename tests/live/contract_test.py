@@ -16,11 +16,18 @@ body's shape but the document.
    document lists for the operation, its body must validate against the schema for that
    status and content type, and documented headers (Retry-After) must be there. Where the
    test knows whether a body is valid, the document's request schema must agree with the
-   code. The stub must receive order webhooks (a duplicate storm's too), WMS events
-   (shipped, short_pick), a 945 and an 846, all valid.
+   code. The stub must receive order webhooks (a duplicate storm's too, each with
+   Idempotency-Key = its order id), WMS events (shipped, short_pick), a 945 and an 846, all
+   valid. Ids follow the document's "Ids": order ids are base + 1, 2, ...; every event id
+   received decodes to its location and this run's base; the ids posted to the ERP are the
+   events' own or made by that formula from the base of the order ids seen. Also: HEAD
+   (the headers of the 405/404 problem, no body), query strings (ignored, also by the admin
+   API), /_estatefoo (not the admin API), the admin API's checks of factor, error_rate and
+   burst, GET /_estate/state's clock, and the answer timeout (at least 1 s of wall time).
 2. `estate live` with the embedded reference pipeline: one valid request per pipeline path,
    and a few invalid ones, checked against the document; then SIGINT (it must exit and
-   write its report).
+   write its report). Before it, `estate live` must refuse (exit 2) scenarios whose
+   location or channel names are not URL-safe.
 3. The routes the code serves (listed below, and the route literals found in the sources)
    must all be in the document, and every operation of the document must have been
    answered with a 2xx.
@@ -51,7 +58,14 @@ from jsonschema import Draft202012Validator, RefResolver
 HARD_TIMEOUT_S = 90
 HOST = "127.0.0.1"
 ADMIN_TOKEN = "contract-test-token"
-ID_SPAN = 1 << 45  # the document's "Ids": every id of a run is base + n, base a multiple of 2^45, n < 2^45
+# The document's "Ids": a run's ids lie in [base + 1, base + 2^37), base a random multiple of
+# 2^37 from 2^37 to 65,534 * 2^37; orders are base + 1, 2, ...; event ids are
+# base + (location index + 1) * 2^32 + the location's sequence number (from 1).
+ID_SPAN = 1 << 37
+EVENT_STRIDE = 1 << 32
+ID_LIMIT = 1 << 53
+URL_SAFE = re.compile(r"^[A-Za-z0-9._~-]+$")
+LATE_ANSWER_S = 0.5  # the stub answers one 846 this late: within the estate's answer timeout (at least 1 s)
 
 # The routes the code serves, as (method, path template, side). Estate side: Codec::decode_estate
 # (wire/codec.cpp) and admin_api (harness/live.cpp); pipeline side: Codec::decode_pipeline.
@@ -119,6 +133,7 @@ LIVE_SCENARIO = {
     "locations": {
         "wh1": {"kind": "wms", "latency": "1ms"},
         "tpl": {"kind": "3pl", "latency": "1ms"},
+        "w.h_~3-": {"kind": "wms", "latency": "1ms"},  # every character a URL-safe name may have
     },
     "channels": {
         "storefront": {"rate": "1/h", "delivery": {"latency": "1ms", "duplicates": 0}},
@@ -422,7 +437,8 @@ class Checker:
 
     def check_answer(self, label, side, method, rel, template, op, answer, op_desc):
         c = self.c
-        admin = rel.startswith("/_estate")
+        path = urllib.parse.urlsplit(rel).path
+        admin = side == "estate" and (path == "/_estate" or path.startswith("/_estate/"))  # whole segments
         if op is None:
             # Not an operation of the document: 404 (no such path), 405 (no such method), or
             # the admin API's 404 for both.
@@ -446,6 +462,52 @@ class Checker:
             return
         self.check_response(label, f"{op_desc} -> {answer.status}", resp_obj, answer)
 
+    def head(self, label, side, base_url, path, headers=None):
+        """HEAD is answered as GET would be (RFC 9110 9.3.2): the same status and headers
+        (Content-Type, Content-Length, Allow on a 405), and no body."""
+        rel_base = urllib.parse.urlsplit(self.bases[side]).path.rstrip("/")
+        full = urllib.parse.urlsplit(base_url).path.rstrip("/") + path
+        rel = full[len(rel_base):] or "/"
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        raw = f"HEAD {full} HTTP/1.1\r\nHost: {HOST}\r\n{extra}Connection: close\r\n\r\n".encode()
+        a = raw_call(base_url, raw, timeout=3)
+        desc = f"HEAD {rel}"
+        if a is None:
+            FAILS.add(label, f"{desc}: no answer")
+            return
+        if a.body:
+            FAILS.add(label, f"{desc}: a body came with the answer to a HEAD: {a.body[:200]!r}")
+        other = http_call(base_url, "get", path, headers=headers)  # what GET answers, with its body
+        if other is None:
+            FAILS.add(label, f"{desc}: GET of the same path did not answer")
+            return
+        want = other.status
+        if a.status != want:
+            FAILS.add(label, f"{desc}: expected {want}, as GET answers, got {a.status}")
+            return
+        for h in ("content-type", "allow"):
+            if a.headers.get(h) != other.headers.get(h):
+                FAILS.add(label, f"{desc}: {h} {a.headers.get(h)!r}, GET's is {other.headers.get(h)!r}")
+        # (The admin API's state says the time, so its length may differ by a digit.)
+        if want != 204 and not path.endswith("/state") and a.headers.get("content-length") != str(len(other.body)):
+            FAILS.add(label, f"{desc}: Content-Length {a.headers.get('content-length')}, GET's body has {len(other.body)} bytes")
+        # On a kept-alive connection the next answer must follow the HEAD's headers directly.
+        parts = checked_url(base_url)
+        conn = http.client.HTTPConnection(HOST, parts.port, timeout=3)
+        try:
+            conn.request("HEAD", full, headers=headers or {})
+            r1 = conn.getresponse()
+            r1.read()
+            conn.request("GET", full, headers=headers or {})
+            r2 = conn.getresponse()
+            r2.read()
+            if r1.status != want or r2.status != want:
+                FAILS.add(label, f"{desc}, then GET on the same connection: {r1.status}, {r2.status}")
+        except (OSError, http.client.HTTPException) as e:
+            FAILS.add(label, f"{desc}, then GET on the same connection: {type(e).__name__}: {e}")
+        finally:
+            conn.close()
+
 
 # ================================================================================ stub pipeline
 
@@ -456,6 +518,8 @@ class Stub:
         self.c = contract
         self.received = []  # (path, headers, body or None, errors)
         self.lock = threading.Lock()
+        self.delay_first = {}  # path -> wall seconds to wait before answering its first request
+        self.delayed = {}      # path -> the raw body that was answered late
         stub = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -464,7 +528,12 @@ class Stub:
             def handle_any(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n) if n else b""
-                # Answer first (the estate gives up after its answer timeout: 0.1 s of wall
+                with stub.lock:
+                    delay = stub.delay_first.pop(self.path, 0)
+                    if delay:
+                        stub.delayed[self.path] = raw
+                time.sleep(delay)  # within the estate's answer timeout (at least 1 s of wall time)
+                # Answer first (the estate gives up after its answer timeout: 1 s of wall
                 # time at 600x), then check what came.
                 known = stub.c.match("pipeline", self.path) is not None
                 self.send_response(202 if known else 404)
@@ -597,11 +666,45 @@ def lines_of(order_lines):
     return [{"line": i, "sku": l["sku"], "qty": l["qty"]} for i, l in enumerate(order_lines)]
 
 
+# ======================================================================== ids (the document's "Ids")
+
+def id_base_of(order_id):
+    """The run's id base, from one of its order ids (orders are base + n, 1 <= n < 2^32)."""
+    return order_id - order_id % ID_SPAN
+
+
+def check_base(label, base, order_id):
+    if not (ID_SPAN <= base <= ID_LIMIT - 2 * ID_SPAN and base % ID_SPAN == 0):
+        FAILS.add(label, f"order id {order_id}: its base {base} is not a multiple of 2^37 from 2^37 to 65534 * 2^37")
+    if not 1 <= order_id - base < EVENT_STRIDE:
+        FAILS.add(label, f"order id {order_id} is not base + n with 1 <= n < 2^32 (base {base})")
+
+
+def event_id(base, location_index, sequence):
+    return base + (location_index + 1) * EVENT_STRIDE + sequence
+
+
+def check_event_id(label, base, locations, body):
+    """A received event's event_id against the formula: this run's base, the index of the
+    location in the body, a sequence number from 1."""
+    eid = body.get("event_id")
+    if eid is None:
+        return
+    c = eid - base
+    where = locations.index(body.get("location")) if body.get("location") in locations else None
+    if not (0 < c < ID_SPAN) or c // EVENT_STRIDE != (where if where is not None else -2) + 1 or c % EVENT_STRIDE == 0:
+        FAILS.add(label, f"event_id {eid} of a {body.get('type')} at {body.get('location')} is not base + "
+                         f"(location index {where} + 1) * 2^32 + sequence (from 1) with this run's base {base}")
+
+
 # ================================================================ part 1: estate serve + stub
 
 def serve_part(contract, estate, tmp):
     ck = Checker(contract)
     stub = Stub(contract)
+    # The first 846 is answered 0.5 s late: within the answer timeout (at least 1 s of wall
+    # time), so it must not be sent again.
+    stub.delay_first["/warehouse-files/846"] = LATE_ANSWER_S
     proc = None
     log_path = os.path.join(tmp, "serve.log")
     try:
@@ -635,11 +738,33 @@ def serve_part(contract, estate, tmp):
             return ck.exchange(label, "estate", url, method, path, body=body, **kw)
 
         # ------------------------------------------------------------------- admin, orders
-        for p in ("", "/", "/health", "/state"):
+        for p in ("", "/", "/health", "/state", "/health?x=1", "?x=1", "/state?verbose=1&x"):
             E("admin", admin, "get", p, expect={200})
         E("admin", admin, "get", "/state", auth=False, expect={401})
+        E("admin", admin, "get", "/state?x=1", auth=False, expect={401})
         E("admin", admin, "post", "/outages", {"system": "erp", "mode": "down"}, auth=False, expect={401}, doc_valid=True)
         E("admin", admin, "get", "/health", auth=False, headers={"Authorization": "Bearer wrong"}, expect={401})
+        # Not the admin API (whole segments): unknown paths of the mocks, with or without the token.
+        E("admin", base, "get", "/_estatefoo", expect={404})
+        E("admin", base, "get", "/_estate-x/health", expect={404})
+        E("admin", base, "post", "/_estatefoo/outages", {"system": "erp", "mode": "down"}, expect={404})
+        E("admin", base, "get", "/_estatefoo", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, expect={404})
+
+        # GET /_estate/state's time_s is the live clock's scenario time (K = 600 here).
+        def clock_read():
+            t0 = time.monotonic()
+            a = E("admin: clock", admin, "get", "/state", expect={200})
+            return t0, time.monotonic(), (a.json().get("time_s") if a is not None and a.status == 200 else None)
+        t0, t1, s1 = clock_read()
+        time.sleep(0.3)
+        t2, t3, s2 = clock_read()
+        if s1 is None or s2 is None:
+            FAILS.add("admin: clock", "GET /_estate/state gave no time_s")
+        else:
+            lo, hi = (t2 - t1) * 600 - 0.01, (t3 - t0) * 600 + 0.01
+            if not (s1 > 0 and lo <= s2 - s1 <= hi):
+                FAILS.add("admin: clock", f"time_s went from {s1} to {s2} in {t2 - t1:.3f} to {t3 - t0:.3f} wall s; at K = 600 "
+                                          f"the live clock moves {lo:.1f} to {hi:.1f} scenario s (and is past 0)")
         placed = {}
         admin_ids = []  # admin answers whose order_id is not the wire id
 
@@ -668,8 +793,18 @@ def serve_part(contract, estate, tmp):
         o2 = place("O2", "storefront", [{"sku": 3, "qty": 1}])                        # 940 to the 3PL
         o3 = place("O3", "b2b", [{"sku": 4, "qty": 1000000}])                         # short pick at the WMS
         o4 = None
-        id_base = o1 & ~(ID_SPAN - 1)  # see the document's "Ids"
-        movement_ids = iter(range(id_base + (1 << 40) + 900000, id_base + (1 << 40) + 901000))  # ids of this run, unused by wh-1
+        # The document's "Ids": serve has no demand, so the orders placed here are base + 1, 2, 3.
+        id_base = id_base_of(o1)
+        check_base("ids", id_base, o1)
+        if [o1, o2, o3] != [id_base + 1, id_base + 2, id_base + 3]:
+            FAILS.add("ids", f"the first orders of the run are {o1}, {o2}, {o3}, not base + 1, 2, 3 (base {id_base})")
+        locations = list(SERVE_SCENARIO["locations"])  # location index: the order of the scenario's `locations`
+        fresh = {name: iter(range(900000, 901000)) for name in locations}
+
+        def new_event_id(location):
+            """An event id of this run for the location, by the document's formula, that the
+            location has not issued (its own are numbered from 1)."""
+            return event_id(id_base, locations.index(location), next(fresh[location]))
         E("admin", admin, "post", "/orders", {"channel": "storefront", "lines": [{"sku": 4, "qty": 1000000}]},
           expect={409}, doc_valid=True)
         E("admin", admin, "post", "/orders", {"channel": "nowhere", "lines": [{"sku": 1, "qty": 1}]}, expect={422}, doc_valid=True)
@@ -703,6 +838,7 @@ def serve_part(contract, estate, tmp):
         if not wait_for(lambda: event("shipped", o1) is not None, 10):
             raise RuntimeError(f"no shipped event for order {o1} from wh-1 within 10s")
         shipped = event("shipped", o1)
+        check_event_id("ids", id_base, locations, shipped)
         # As the document says: the event's id is the shipment's id, its at_us the shipment's time.
         E("erp", erp, "post", "/shipments", {"shipment_id": shipped["event_id"], "order_id": o1, "location": shipped["location"],
                                               "lines": shipped["lines"], "shipped_at_us": shipped["at_us"]},
@@ -710,21 +846,51 @@ def serve_part(contract, estate, tmp):
         E("erp", erp, "post", "/shipments", {"shipment_id": shipped["event_id"], "order_id": o1, "location": shipped["location"],
                                               "lines": shipped["lines"], "shipped_at_us": shipped["at_us"]},
           headers={"Idempotency-Key": f"sh-{shipped['event_id']}"}, expect={200}, doc_valid=True)
-        mv = next(movement_ids)
+        mv = new_event_id("wh-1")
         E("erp", erp, "post", "/stock-movements", {"movement_id": mv, "location": "wh-1", "sku": 6, "delta": 3, "at_us": 6},
           headers={"Idempotency-Key": f"mv-{mv}"}, expect={201}, doc_valid=True)
         E("erp", erp, "post", "/stock-movements", {"movement_id": mv, "location": "wh-1", "sku": 6, "delta": 3, "at_us": 6},
           headers={"Idempotency-Key": f"mv-{mv}"}, expect={200}, doc_valid=True)
-        E("erp", erp, "post", "/stock-movements", {"movement_id": next(movement_ids), "location": "tpl", "sku": 6, "delta": -1},
+        E("erp", erp, "post", "/stock-movements", {"movement_id": new_event_id("tpl"), "location": "tpl", "sku": 6, "delta": -1},
           expect={201}, doc_valid=True)
+        # The ERP takes every id in [base + 2^32, base + 2^37) (it checks the range only), and
+        # refuses every other: the orders' range, other runs' ids, ids past 2^53.
+        for mid, want in ((id_base + EVENT_STRIDE, 201), (id_base + ID_SPAN - 1, 201), (event_id(id_base, 16, 1), 201),
+                          (id_base + EVENT_STRIDE - 1, 422), (id_base + 5, 422), (o1, 422), (id_base + ID_SPAN, 422),
+                          (id_base - 7, 422), (event_id(id_base + ID_SPAN, 0, 1), 422), (event_id(id_base - ID_SPAN, 0, 1), 422)):
+            E("erp: id range", erp, "post", "/stock-movements", {"movement_id": mid, "location": "wh-1", "sku": 9, "delta": 0},
+              expect={want}, doc_valid=True)
+        E("erp: id range", erp, "post", "/stock-movements", {"movement_id": ID_LIMIT + id_base + EVENT_STRIDE + 1, "location": "wh-1",
+                                                             "sku": 9, "delta": 0}, expect={422}, doc_valid=False)
         inv = E("erp", erp, "get", "/inventory/wh-1", expect={200})
         applied = inv.json()["movements_applied"][7] if inv is not None and inv.status == 200 else 0
         E("erp", erp, "put", "/inventory/wh-1/7", {"on_hand": 48, "movements_applied": applied}, expect={200}, doc_valid=True)
         E("erp", erp, "put", "/inventory/wh-1/7", {"on_hand": 48, "movements_applied": applied + 5}, expect={409}, doc_valid=True)
         E("erp", erp, "get", "/inventory/tpl", expect={200})
-        # An Idempotency-Key on a GET, twice: the document says the codec reads it on every ERP request.
-        E("erp: GET with a key", erp, "get", "/inventory/wh-1", headers={"Idempotency-Key": "count-1"}, expect={200})
-        E("erp: GET with a key", erp, "get", "/inventory/wh-1", headers={"Idempotency-Key": "count-1"}, expect={200})
+        # The document must say so: the ERP's count takes the key as the WMS's count does (ignored).
+        key_param = [contract.deref(x) for x in contract.operation("/erp/inventory/{location}", "get").get("parameters", [])
+                     if contract.deref(x).get("name") == "Idempotency-Key"]
+        wms_param = [contract.deref(x) for x in contract.operation("/wms/{location}/inventory", "get").get("parameters", [])
+                     if contract.deref(x).get("name") == "Idempotency-Key"]
+        if key_param != wms_param:
+            FAILS.add("erp: GET with a key", f"the document's Idempotency-Key of GET /erp/inventory/{{location}} ({key_param}) is "
+                                             f"not the ignored one of the counts ({wms_param}); the code ignores it")
+        # GET /erp/inventory ignores Idempotency-Key: a key a write used before does not make it
+        # a replay (its 200 body must be the counts, which the schema checks), and a key it
+        # carried is not remembered for a later write.
+        def counts(a):
+            return a is not None and a.status == 200 and "on_hand" in a.json()
+        mv = new_event_id("wh-1")
+        E("erp: GET with a key", erp, "post", "/stock-movements", {"movement_id": mv, "location": "wh-1", "sku": 10, "delta": 1},
+          headers={"Idempotency-Key": f"key-{mv}"}, expect={201}, doc_valid=True)
+        if not counts(E("erp: GET with a key", erp, "get", "/inventory/wh-1", headers={"Idempotency-Key": f"key-{mv}"}, expect={200})):
+            FAILS.add("erp: GET with a key", "GET /erp/inventory/wh-1 with the key of an earlier write did not answer the counts")
+        for _ in range(2):
+            if not counts(E("erp: GET with a key", erp, "get", "/inventory/wh-1", headers={"Idempotency-Key": "count-1"}, expect={200})):
+                FAILS.add("erp: GET with a key", "GET /erp/inventory/wh-1 with a key did not answer the counts")
+        mv = new_event_id("wh-1")
+        E("erp: GET with a key", erp, "post", "/stock-movements", {"movement_id": mv, "location": "wh-1", "sku": 10, "delta": -1},
+          headers={"Idempotency-Key": "count-1"}, expect={201}, doc_valid=True)  # 200 would be a replay of the GET's key
         # invalid
         E("erp", erp, "post", "/sales-orders", b"{nope", expect={400})
         E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": [{"line": 0, "sku": 1, "qty": "1"}]}, expect={400}, doc_valid=False)
@@ -734,15 +900,17 @@ def serve_part(contract, estate, tmp):
         E("erp", erp, "post", "/sales-orders", {"order_id": 999999, "lines": l1}, expect={422}, doc_valid=True)
         E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": [{"line": 0, "sku": 1, "qty": 5}]}, expect={422}, doc_valid=True)
         E("erp", erp, "post", "/sales-orders", {"order_id": o1, "lines": [{"line": 7, "sku": 1, "qty": 1}]}, expect={422}, doc_valid=True)
-        E("erp", erp, "post", "/shipments", {"shipment_id": next(movement_ids), "order_id": o1, "location": "nowhere", "lines": l1},
+        E("erp", erp, "post", "/shipments", {"shipment_id": new_event_id("wh-1"), "order_id": o1, "location": "nowhere", "lines": l1},
           expect={422}, doc_valid=True)
-        E("erp", erp, "post", "/shipments", {"shipment_id": id_base - 7 if id_base else ID_SPAN + 7, "order_id": o1, "location": "wh-1", "lines": l1},
-          expect={422}, doc_valid=True)  # an id this run did not issue
-        E("erp", erp, "post", "/stock-movements", {"movement_id": next(movement_ids), "location": "wh-1", "sku": 6, "delta": 2000000000},
+        E("erp", erp, "post", "/shipments", {"shipment_id": id_base - 7, "order_id": o1, "location": "wh-1", "lines": l1},
+          expect={422}, doc_valid=True)  # an id of no event of this run
+        E("erp", erp, "post", "/shipments", {"shipment_id": o1, "order_id": o1, "location": "wh-1", "lines": l1},
+          expect={422}, doc_valid=True)  # an order id is not an event id
+        E("erp", erp, "post", "/stock-movements", {"movement_id": new_event_id("wh-1"), "location": "wh-1", "sku": 6, "delta": 2000000000},
           expect={400}, doc_valid=False)
-        E("erp", erp, "post", "/stock-movements", {"movement_id": next(movement_ids), "location": "wh-1", "sku": SKUS + 5, "delta": 1},
+        E("erp", erp, "post", "/stock-movements", {"movement_id": new_event_id("wh-1"), "location": "wh-1", "sku": SKUS + 5, "delta": 1},
           expect={400})
-        E("erp", erp, "post", "/stock-movements", {"movement_id": id_base - 7 if id_base else ID_SPAN + 7, "location": "wh-1", "sku": 1, "delta": 1},
+        E("erp", erp, "post", "/stock-movements", {"movement_id": id_base - 7, "location": "wh-1", "sku": 1, "delta": 1},
           expect={422}, doc_valid=True)
         E("erp", erp, "get", "/sales-orders", expect={405})
         E("erp", erp, "delete", "/shipments", expect={405})
@@ -810,19 +978,39 @@ def serve_part(contract, estate, tmp):
         E("erp down", erp, "get", "/inventory/wh-1", expect={503})
         E("erp down", erp, "post", "/sales-orders", {"order_id": o2, "lines": l2}, expect={503}, doc_valid=True)
         outage("erp", "flaky", error_rate=1)
-        E("erp flaky", erp, "post", "/stock-movements", {"movement_id": next(movement_ids), "location": "tpl", "sku": 1, "delta": 1},
+        E("erp flaky", erp, "post", "/stock-movements", {"movement_id": new_event_id("wh-1"), "location": "tpl", "sku": 1, "delta": 1},
           expect={500}, doc_valid=True)
         E("erp flaky", erp, "put", "/inventory/tpl/1", {"on_hand": 1, "movements_applied": 0}, expect={500}, doc_valid=True)
         outage("erp", "blackhole")
         E("erp blackhole", erp, "get", "/inventory/wh-1", expect=(), timeout=0.8)
         outage("erp", "slow", factor=2)
         E("erp slow", erp, "get", "/inventory/wh-1", expect={200})
+        # slow needs a factor from 1 to 1e6, flaky an error_rate from 0 to 1 (each ignored with other modes).
+        for body, valid in (({"mode": "slow"}, False), ({"mode": "slow", "factor": 0.5}, False),
+                            ({"mode": "slow", "factor": 2000000}, False), ({"mode": "slow", "factor": "2"}, False),
+                            ({"mode": "flaky"}, False), ({"mode": "flaky", "error_rate": 1.5}, False),
+                            ({"mode": "flaky", "error_rate": -0.1}, False), ({"mode": "flaky", "error_rate": None}, False)):
+            E("admin: outage fields", admin, "post", "/outages", dict(system="erp", **body), expect={422}, doc_valid=valid)
+        outage("erp", "slow", factor=1000000)
+        outage("erp", "flaky", error_rate=0)
+        E("erp flaky 0", erp, "get", "/inventory/wh-1", expect={200})
+        outage("erp", "down", factor=0.5, error_rate=7)  # ignored with other modes
+        E("erp down", erp, "get", "/inventory/wh-1", expect={503})
         end("erp")
         E("admin", admin, "post", "/throttle", {"rate": "0/min"}, expect={200}, doc_valid=True)
         E("erp throttled", erp, "post", "/sales-orders", {"order_id": o2, "lines": l2}, expect={429}, doc_valid=True)
-        E("erp throttled", erp, "get", "/inventory/tpl", expect={429})
+        a = E("erp throttled", erp, "get", "/inventory/tpl", expect={429})
+        # A rate of 0 waits one scenario second: 1000 / K wall ms (K = 600), rounded; Retry-After in whole seconds, up.
+        if a is not None and a.status == 429 and (a.json().get("retry_after_ms") != 2 or a.headers.get("retry-after") != "1"):
+            FAILS.add("erp throttled", f"a wait of 1 scenario second at K = 600: retry_after_ms {a.json().get('retry_after_ms')} "
+                                       f"(2 due), Retry-After {a.headers.get('retry-after')} (1 due)")
         E("admin", admin, "post", "/throttle/end", expect={200})
         E("admin", admin, "post", "/throttle", {"rate": "300/min", "burst": 50}, expect={200}, doc_valid=True)
+        a = E("admin", admin, "post", "/throttle", {"rate": "300/min", "burst": 1}, expect={200}, doc_valid=True)
+        if a is not None and a.status == 200 and a.json().get("burst") != 1:
+            FAILS.add("admin", f"POST /_estate/throttle 300/min, burst 1: answered {a.json()}")
+        for burst in (0, 0.5, -1, "5", None):
+            E("admin: throttle burst", admin, "post", "/throttle", {"rate": "300/min", "burst": burst}, expect={422}, doc_valid=False)
         E("admin", admin, "post", "/throttle/end", expect={200})
         E("erp", erp, "get", "/inventory/tpl", expect={200})
 
@@ -832,7 +1020,7 @@ def serve_part(contract, estate, tmp):
         outage("wh-1", "flaky", error_rate=1.0)
         E("wms flaky", wms, "post", "/releases", {"order_id": o1, "lines": l1}, expect={500}, doc_valid=True)
         outage("wh-1", "blackhole")
-        E("wms blackhole", wms, "get", "/inventory", expect={503})
+        E("wms blackhole", wms, "get", "/inventory", expect=(), timeout=0.8)
         E("wms blackhole", wms, "post", "/releases", {"order_id": o1, "lines": l1}, headers={"Idempotency-Key": "bh"},
           expect=(), timeout=0.8, doc_valid=True)
         end("wh-1")
@@ -844,11 +1032,13 @@ def serve_part(contract, estate, tmp):
         E("3pl flaky", tpl, "post", "/shipping-orders", {"orders": [order940]}, expect={500}, doc_valid=True)
         E("3pl flaky", tpl, "get", "/inventory", expect={200})
         outage("tpl", "blackhole")
-        E("3pl blackhole", tpl, "get", "/inventory", expect={503})
+        E("3pl blackhole", tpl, "get", "/inventory", expect=(), timeout=0.8)
         E("3pl blackhole", tpl, "post", "/shipping-orders", {"orders": [order940]}, expect=(), timeout=0.8, doc_valid=True)
         end("tpl")
 
-        E("admin", admin, "post", "/outages", {"system": "storefront", "mode": "slow"}, expect={422}, doc_valid=True)
+        E("admin", admin, "post", "/outages", {"system": "storefront", "mode": "slow"}, expect={422}, doc_valid=False)
+        E("admin", admin, "post", "/outages", {"system": "storefront", "mode": "slow", "factor": 2}, expect={422}, doc_valid=True)
+        E("admin", admin, "post", "/outages", {"system": "b2b", "mode": "blackhole"}, expect={422}, doc_valid=True)
         outage("storefront", "down")
         E("channel down", admin, "post", "/orders", {"channel": "storefront", "lines": [{"sku": 1, "qty": 1}]}, expect={409}, doc_valid=True)
         E("channel down", shop, "put", "/availability/3", {"available": 1}, expect={204}, doc_valid=True)
@@ -864,6 +1054,8 @@ def serve_part(contract, estate, tmp):
         # --------------------------------------------------------- duplicates (at least once)
         E("admin", admin, "post", "/duplicates", {"source": "storefront", "rate": 1, "delay": "1s"}, expect={200}, doc_valid=True)
         o4 = place("O4", "storefront", [{"sku": 8, "qty": 1}])
+        if o4 != id_base + 4:
+            FAILS.add("ids", f"the fourth order of the run is {o4}, not base + 4 ({id_base + 4})")
         if admin_ids:
             FAILS.add("admin", "POST /_estate/orders: the answer's order_id is not the order's wire id (its webhook's "
                                f"order_id), as the document says: answered {', '.join(admin_ids)}")
@@ -893,6 +1085,12 @@ def serve_part(contract, estate, tmp):
             FAILS.add("http", f"not HTTP: expected 400, got {a and a.status}")
         else:
             ck.check_response("http", "garbage -> 400", contract.deref(contract.doc["components"]["responses"]["BadRequest"]), a)
+        # HEAD is answered as GET is, without the body.
+        for url, path in ((erp, "/inventory/wh-1"), (wms, "/inventory"), (tpl, "/inventory"), (shop, "/availability/3"),
+                          (erp, "/sales-orders"), (base, "/nothing"), (base, "/_estatefoo")):
+            ck.head("http: HEAD", "estate", url, path)
+        for path in ("", "/health", "/state"):
+            ck.head("http: HEAD", "estate", admin, path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
 
         # ------------------------------------------------------------- what the stub received
         def kinds():
@@ -919,12 +1117,48 @@ def serve_part(contract, estate, tmp):
 
         received = stub.snapshot()
         wrong_keys = []
+        events = {}  # event_id -> the event, as first received
         for path, headers, body, errs in received:
             for e in errs:
                 if e != "404":
                     FAILS.add("callback", e)
             if path == "/orders" and isinstance(body, dict) and headers.get("Idempotency-Key") != str(body.get("order_id")):
                 wrong_keys.append(f"key {headers.get('Idempotency-Key')!r} for order {body.get('order_id')}")
+            if path == "/orders" and isinstance(body, dict) and isinstance(body.get("order_id"), int):
+                if not id_base < body["order_id"] < id_base + EVENT_STRIDE:
+                    FAILS.add("ids", f"a webhook's order_id {body['order_id']} is not base + n, n < 2^32 (base {id_base})")
+            records = [] if not isinstance(body, dict) else [body] if path == "/warehouse-events" else \
+                body.get("records", []) if path == "/warehouse-files/945" else []
+            for r in records:
+                if isinstance(r, dict) and "event_id" in r:
+                    check_event_id("ids", id_base, locations, r)
+                    first = events.setdefault(r["event_id"], r)
+                    if first != r:
+                        FAILS.add("ids", f"event_id {r['event_id']} names two different events: {first} and {r}")
+        # Each location numbers its events from 1: once everything sent has arrived (events are
+        # redelivered until taken), the sequences seen per location are 1, 2, ..., n.
+        def sequences():
+            seen = {}
+            for path, headers, body, errs in stub.snapshot():
+                if not isinstance(body, dict):
+                    continue
+                for r in [body] if path == "/warehouse-events" else body.get("records", []) if path == "/warehouse-files/945" else []:
+                    if isinstance(r, dict) and isinstance(r.get("event_id"), int):
+                        seen.setdefault(r.get("location"), set()).add((r["event_id"] - id_base) % EVENT_STRIDE)
+            return seen
+        if not wait_for(lambda: all(v == set(range(1, len(v) + 1)) for v in sequences().values()), 5):
+            FAILS.add("ids", f"the event sequences per location are not 1, 2, ..., n: "
+                             f"{ {k: sorted(v) for k, v in sequences().items()} }")
+        print(f"serve: event ids received: " + ", ".join(
+            f"{e['location']}#{(i - id_base) % EVENT_STRIDE}" for i, e in sorted(events.items())), flush=True)
+        late = stub.delayed.get("/warehouse-files/846")
+        if late is None:
+            FAILS.add("answer timeout", "no 846 was answered late (the stub's delay was not used)")
+        else:
+            copies = sum(1 for p, h, b, e in received if p == "/warehouse-files/846" and b == json.loads(late))
+            if copies != 1:
+                FAILS.add("answer timeout", f"the 846 answered {LATE_ANSWER_S} s late arrived {copies} times: the estate gave up "
+                                            "before its answer timeout (at least 1 s of wall time, the document's Delivery guarantees)")
         if wrong_keys:
             FAILS.add("callback", f"POST /orders: the Idempotency-Key is not the order id (the document: \"The order id "
                                   f"(order_id) in decimal\") in {len(wrong_keys)} webhooks: {', '.join(sorted(set(wrong_keys)))}")
@@ -950,7 +1184,41 @@ def serve_part(contract, estate, tmp):
         stub.stop()
 
 
-# ======================================================= part 2: the embedded reference pipeline
+# ============================================== part 2: names live mode refuses, and the embedded pipeline
+
+def refusal_part(contract, estate, tmp):
+    """`estate live` refuses (exit 2, before it listens) a scenario whose location or channel
+    names are not URL-safe (the document's LocationName and ChannelName)."""
+    for what, name in (("location", "wh 1"), ("location", "wh/1"), ("channel", "shop?x"), ("channel", "caf\u00e9")):
+        for schema in ("LocationName", "ChannelName"):
+            if not contract.errors(contract.doc["components"]["schemas"][schema], name):
+                FAILS.add("names", f"the document's {schema} allows {name!r}, which live mode refuses")
+        sc = copy.deepcopy(LIVE_SCENARIO)
+        if what == "location":
+            sc["locations"][name] = sc["locations"].pop("wh1")
+        else:
+            sc["channels"][name] = sc["channels"].pop("b2b")
+        path = os.path.join(tmp, "refused.json")
+        json.dump(sc, open(path, "w"))
+        out = os.path.join(tmp, "refused_out")
+        log_path = os.path.join(tmp, "refused.log")
+        proc = start([estate, "live", path, "--time-scale", "60", "--out", out], log_path)
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        finally:
+            stop(proc)
+        if rc != 2:
+            FAILS.add("names", f"estate live with the {what} name {name!r}: exit {rc}, not 2:\n{tail(log_path, 5)}")
+        elif os.path.exists(os.path.join(out, "endpoints.env")):
+            FAILS.add("names", f"estate live with the {what} name {name!r} wrote endpoints.env before refusing")
+        shutil.rmtree(out, ignore_errors=True)
+    for schema, names in (("LocationName", LIVE_SCENARIO["locations"]), ("ChannelName", LIVE_SCENARIO["channels"])):
+        for name in names:
+            if not URL_SAFE.match(name) or contract.errors(contract.doc["components"]["schemas"][schema], name):
+                FAILS.add("names", f"the test's own name {name!r} is not URL-safe by the document's {schema}")
+
 
 def embedded_part(contract, estate, tmp):
     ck = Checker(contract)
@@ -978,12 +1246,14 @@ def embedded_part(contract, estate, tmp):
             r = http_call(shop, "post", "/order-cancellations", {"order_id": order_id, "lines": []})
             return r is not None and r.status == 204
         if not known(w):
-            # The admin API's order_id is not the wire id (reported by the serve part): find the
-            # wire id among this run's possible id bases (multiples of 2^45 below 2^53).
-            w = next((k * ID_SPAN + w for k in range(1, 256) if known(k * ID_SPAN + w)), None)
-            if w is None:
-                raise RuntimeError("cannot find the wire id of the order placed in the live run")
-        id_base = w & ~(ID_SPAN - 1)
+            raise RuntimeError(f"the admin API's order_id {w} is not a wire id the channel knows (the document: "
+                               "\"the answer's order_id is the order's wire id\")")
+        # Event ids by the document's formula, from the base of the order id: wh1 is location 0,
+        # tpl 1, w.h_~3- 2 (the order of the scenario's `locations`).
+        id_base = id_base_of(w)
+        check_base("live ids", id_base, w)
+        index = {name: i for i, name in enumerate(LIVE_SCENARIO["locations"])}
+        wh1, tpl_i, wh3 = index["wh1"], index["tpl"], index["w.h_~3-"]
         time.sleep(0.5)  # 30 scenario seconds: the channel has delivered it to the pipeline
         snap = ck.exchange("live 3pl", "estate", tpl, "get", "/inventory", expect={200})
         counts = snap.json() if snap is not None and snap.status == 200 else {"on_hand": [0] * SKUS, "movements_reported": [0] * SKUS}
@@ -993,12 +1263,15 @@ def embedded_part(contract, estate, tmp):
 
         P("pipeline", "post", "/orders", {"order_id": w, "channel": "storefront", "placed_at_us": 0, "lines": lines},
           headers={"Idempotency-Key": str(w)}, expect={202}, doc_valid=True)
-        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": id_base + (1 << 40) + 900001, "location": "wh1", "sku": 0,
+        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": event_id(id_base, wh1, 900001), "location": "wh1", "sku": 0,
                                                      "delta": 0, "movement_type": "adjustment", "at_us": 1}, expect={202}, doc_valid=True)
+        P("pipeline", "post", "/warehouse-events?x=1", {"type": "movement", "event_id": event_id(id_base, wh3, 900001), "location": "w.h_~3-",
+                                                         "sku": 0, "delta": 0, "movement_type": "receipt", "at_us": 1},
+          expect={202}, doc_valid=True)  # a query string is ignored
         P("pipeline", "post", "/warehouse-files/945", {"location": "tpl", "at_us": 2, "records": [
-            {"type": "shipped", "event_id": id_base + (2 << 40) + 900002, "location": "tpl", "order_id": w, "lines": lines[1:], "at_us": 2},
+            {"type": "shipped", "event_id": event_id(id_base, tpl_i, 900002), "location": "tpl", "order_id": w, "lines": lines[1:], "at_us": 2},
             {"type": "short_pick", "location": "tpl", "order_id": w, "line": 0, "sku": 2, "on_hand": 0, "movements_reported": 0, "at_us": 2},
-            {"type": "movement", "event_id": id_base + (2 << 40) + 900003, "location": "tpl", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 2},
+            {"type": "movement", "event_id": event_id(id_base, tpl_i, 900003), "location": "tpl", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 2},
         ]}, expect={202}, doc_valid=True)
         P("pipeline", "post", "/warehouse-files/846", {"location": "tpl", "at_us": 3, "on_hand": counts["on_hand"],
                                                        "movements_reported": counts["movements_reported"]}, expect={202}, doc_valid=True)
@@ -1008,28 +1281,34 @@ def embedded_part(contract, estate, tmp):
         P("pipeline", "post", "/orders", {"order_id": w, "channel": "nowhere", "placed_at_us": 0, "lines": lines}, expect={422}, doc_valid=True)
         P("pipeline", "post", "/orders", {"order_id": w, "channel": "storefront", "placed_at_us": 0,
                                           "lines": [{"line": 1, "sku": 2, "qty": 1}]}, expect={400}, doc_valid=False)
-        P("pipeline", "post", "/warehouse-events", {"type": "shipped", "event_id": id_base + 5, "location": "wh1", "order_id": id_base + 999999,
-                                                     "lines": lines, "at_us": 1}, expect={422}, doc_valid=True)
+        P("pipeline", "post", "/warehouse-events", {"type": "shipped", "event_id": event_id(id_base, wh1, 900010), "location": "wh1",
+                                                     "order_id": id_base + 999999, "lines": lines, "at_us": 1}, expect={422}, doc_valid=True)
         P("pipeline", "post", "/warehouse-events", {"type": "teleported", "location": "wh1"}, expect={400}, doc_valid=False)
-        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": id_base - 7 if id_base else ID_SPAN + 7, "location": "wh1", "sku": 0, "delta": 0,
-                                                     "movement_type": "adjustment", "at_us": 1}, expect={422}, doc_valid=True)
+        # Event ids the reference pipeline refuses: outside the run's event ids (an order's range,
+        # another run's), or of another location (one the scenario has, or one it has not).
+        for bad in (id_base - 7, id_base + 5, w, id_base + ID_SPAN, event_id(id_base + ID_SPAN, wh1, 1), event_id(id_base - ID_SPAN, wh1, 1),
+                    event_id(id_base, tpl_i, 900005), event_id(id_base, wh3, 900005), event_id(id_base, 5, 1)):
+            P("pipeline: event ids", "post", "/warehouse-events", {"type": "movement", "event_id": bad, "location": "wh1", "sku": 0, "delta": 0,
+                                                                   "movement_type": "adjustment", "at_us": 1}, expect={422}, doc_valid=True)
+        P("pipeline: event ids", "post", "/warehouse-files/945", {"location": "tpl", "at_us": 2, "records": [
+            {"type": "movement", "event_id": event_id(id_base, wh1, 900006), "location": "tpl", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 2}]},
+          expect={422}, doc_valid=True)  # a 945 record with an id of another location
         P("pipeline", "post", "/warehouse-files/945", {"location": "nowhere", "at_us": 1, "records": [
-            {"type": "movement", "event_id": id_base + 9, "location": "nowhere", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 1}]},
+            {"type": "movement", "event_id": event_id(id_base, tpl_i, 900007), "location": "nowhere", "sku": 1, "delta": 0, "movement_type": "receipt", "at_us": 1}]},
           expect={422}, doc_valid=True)
         P("pipeline", "post", "/warehouse-files/846", {"location": "tpl", "at_us": 1, "on_hand": [1], "movements_reported": [0]}, expect={400})
         P("pipeline", "post", "/orders", {"order_id": w, "channel": "b2b", "placed_at_us": 0, "lines": lines},
           headers={"Idempotency-Key": str(w)}, expect={422}, doc_valid=True)  # the same order from another channel
-        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": id_base + (2 << 40) + 900004, "location": "tpl",
+        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": event_id(id_base, tpl_i, 900004), "location": "tpl",
                                                      "sku": 0, "delta": 0, "movement_type": "receipt", "at_us": 1},
           expect={422}, doc_valid=True)  # a 3PL sends files, not events
-        P("pipeline", "post", "/warehouse-events", {"type": "movement", "event_id": id_base + (2 << 40) + 900005, "location": "wh1",
-                                                     "sku": 0, "delta": 0, "movement_type": "receipt", "at_us": 1},
-          expect={422}, doc_valid=True)  # an event id of another location
         P("pipeline", "post", "/warehouse-files/846", {"location": "wh1", "at_us": 3, "on_hand": counts["on_hand"],
                                                        "movements_reported": counts["movements_reported"]},
           expect={422}, doc_valid=True)  # a WMS sends events, not files
         P("pipeline", "put", "/warehouse-files/846", {}, expect={405})
         P("pipeline", "post", "/nothing", {}, expect={404})
+        for path in ("/orders", "/warehouse-events", "/nothing"):
+            ck.head("pipeline: HEAD", "pipeline", pipe, path)
 
         # SIGINT: the run stops, writes its report (partial) and exits with the report's code.
         os.killpg(proc.pid, signal.SIGINT)
@@ -1128,6 +1407,7 @@ def main():
             if side == "pipeline" and template not in stub_paths:
                 FAILS.add("callbacks", f"the mocks never called {method.upper()} {template} on the stub pipeline")
         print(f"serve: done in {time.monotonic() - started:.1f}s", flush=True)
+        refusal_part(contract, estate, tmp)
         ck2 = embedded_part(contract, estate, tmp)
         for k, v in ck2.covered.items():
             covered.setdefault(k, set()).update(v)
