@@ -492,6 +492,19 @@
   const flowTitle = f => FLOW_TITLES[f] || pretty(f);
 
   function header() {
+    // A live run: against which pipeline, how fast, how late the load was, what the pipeline
+    // did that the contract forbids.
+    const liveLine = (l) => {
+      const es = l.estate_side || {};
+      const late = (es.late_sends || {}).order_webhooks || {};
+      const viol = es.contract_violations || {};
+      return h('p', { class: 'meta', id: 'live' },
+        h('span', null, 'live against ', code(String(l.pipeline))),
+        h('span', null, 'time scale ', h('b', null, `${l.time_scale}x`), `, ${fmt.int(l.wall_s)} s of wall time`),
+        h('span', null, `order webhooks sent late: ${fmt.int(late.late || 0)} of ${fmt.int(late.sends || 0)} (p99 ${late.p99_ms} ms)`),
+        h('span', { class: viol.total ? 'bad-text' : null }, `contract violations by the pipeline: ${fmt.int(viol.total || 0)}`),
+        l.interrupted ? h('b', { class: 'bad-text' }, 'interrupted: partial') : null);
+    };
     const v = D.verdict || {};
     const drainText = isNum(run.drain_s)
       ? ` + ${fmt.dur(run.drain_s)} drain` + (run.drained === false ? ' (stopped by its bound)' : ' (drained)') : '';
@@ -500,13 +513,14 @@
       scen.description ? h('p', { class: 'desc' }, scen.description) : null,
       h('p', { class: 'meta' },
         h('span', null, 'seed ', h('b', null, String(scen.seed ?? DASH))),
-        h('span', null, h('b', null, fmt.dur(duration)), ' simulated' + drainText),
+        h('span', null, h('b', null, fmt.dur(duration)), (D.live ? ' played live' : ' simulated') + drainText),
         isNum(run.orders_placed) ? h('span', null, h('b', null, fmt.int(run.orders_placed)), ' orders') : null,
         isNum(run.events) ? h('span', null, fmt.int(run.events), ' events') : null,
         h('span', null, 'series every ', fmt.dur(dt)),
         scen.file ? h('span', null, code(scen.file)) : null,
         scen.hash ? h('span', null, 'scenario hash ', code(scen.hash)) : null,
-        scen.estate_version ? h('span', null, 'estate ', scen.estate_version) : null)));
+        scen.estate_version ? h('span', null, 'estate ', scen.estate_version) : null),
+      D.live ? liveLine(D.live) : null));
 
     const ok = v.integrity_ok !== false;
     const gateFailed = isNum(v.thresholds_failed) && v.thresholds_failed > 0;

@@ -68,9 +68,22 @@ std::string run_markdown(const Json& r) {
   std::string out = "## estate: " + cell(sc["name"].get<std::string>()) + " — " + (passed(r) ? "PASS" : "FAIL") + "\n\n";
   if (!sc["description"].get<std::string>().empty()) out += cell(sc["description"].get<std::string>()) + "\n\n";
   const Json& run = r["run"];
-  out += "Seed " + num(sc["seed"]) + ", " + human_seconds(sc["duration_s"].get<double>()) + " simulated and " +
-         human_seconds(run["drain_s"].get<double>()) + " of drain; " + num(run["orders_placed"]) + " orders, " +
+  const bool live = r.contains("live");
+  out += "Seed " + num(sc["seed"]) + ", " + human_seconds(sc["duration_s"].get<double>()) + (live ? " played live" : " simulated") +
+         " and " + human_seconds(run["drain_s"].get<double>()) + " of drain; " + num(run["orders_placed"]) + " orders, " +
          num(run["events"]) + " events.\n\n";
+  if (live) {
+    const Json& l = r["live"];
+    const Json& late = l["estate_side"]["late_sends"]["order_webhooks"];
+    const Json& v = l["estate_side"]["contract_violations"];
+    out += "**Live:** pipeline " + cell(l["pipeline"].get<std::string>()) + ", time scale " + num(l["time_scale"]) + "x, " +
+           num(l["wall_s"]) + " s of wall time" + (l["interrupted"] == true ? ", **interrupted (partial)**" : "") +
+           ". Order webhooks sent more than " + num(l["estate_side"]["late_sends"]["threshold_ms"]) + " ms late: " + num(late["late"]) +
+           " of " + num(late["sends"]) + " (p99 " + num(late["p99_ms"]) + " ms). Contract violations by the pipeline: " +
+           num(v["total"]) + ".\n\n";
+    for (const auto& e : v["examples"]) out += "- " + cell(e.get<std::string>()) + "\n";
+    if (!v["examples"].empty()) out += "\n";
+  }
   if (r.contains("thresholds") && !r["thresholds"].empty()) {
     out += "| metric | value | limit | baseline | delta | verdict |\n|---|---|---|---|---|---|\n";
     for (const auto& t : r["thresholds"]) out += threshold_row(t, "");

@@ -51,13 +51,38 @@ std::string format_metric(double v, const std::string& unit) {
   return fmt("%.6g", v);
 }
 
+namespace {
+
+// One paragraph on a live run: the pipeline, the time scale, the load's lateness and what
+// the pipeline did that the contract forbids.
+std::string live_line(const Json& l) {
+  const Json& es = l["estate_side"];
+  const Json& late = es["late_sends"]["order_webhooks"];
+  const Json& v = es["contract_violations"];
+  std::string out = "live: pipeline " + l["pipeline"].get<std::string>() + ", time scale " + fmt("%g", num(l, "time_scale")) +
+                    "x, " + fmt("%.0f", num(l, "wall_s")) + " s wall; order webhooks sent late (> " +
+                    fmt("%g", num(es["late_sends"], "threshold_ms")) + " ms): " + std::to_string(late["late"].get<std::uint64_t>()) +
+                    " of " + std::to_string(late["sends"].get<std::uint64_t>()) + ", p99 " + fmt("%g", num(late, "p99_ms")) +
+                    " ms; contract violations by the pipeline: " + std::to_string(v["total"].get<std::uint64_t>());
+  if (l["interrupted"] == true) out += "; INTERRUPTED (partial)";
+  out += "\n";
+  for (const auto& e : v["examples"]) out += "  - " + e.get<std::string>() + "\n";
+  return out;
+}
+
+}  // namespace
+
 std::string text_summary(const Json& r) {
   std::string out;
   const Json& sc = r["scenario"];
-  out += "estate run: " + sc["name"].get<std::string>() + "  (seed " + std::to_string(sc["seed"].get<std::uint64_t>()) +
-         ", " + human_seconds(num(sc, "duration_s")) + " simulated";
+  const bool live = r.contains("live");
+  out += std::string(live ? "estate live: " : "estate run: ") + sc["name"].get<std::string>() + "  (seed " +
+         std::to_string(sc["seed"].get<std::uint64_t>()) + ", " + human_seconds(num(sc, "duration_s")) +
+         (live ? " played" : " simulated");
   const Json& run = r["run"];
-  out += " + " + human_seconds(num(run, "drain_s")) + " drain)\n\n";
+  out += " + " + human_seconds(num(run, "drain_s")) + " drain)\n";
+  if (live) out += live_line(r["live"]);
+  out += "\n";
 
   out += padr("latency", 22) + pad("count", 10) + pad("p50", 9) + pad("p90", 9) + pad("p99", 9) + pad("p99.9", 9) +
          pad("max", 9) + "\n";
@@ -109,7 +134,7 @@ std::string text_summary(const Json& r) {
     for (const auto& w : v["warnings"]) out += "  - " + w.get<std::string>() + "\n";
   }
   if (!v["reasons"].empty()) {
-    out += "\nINTEGRITY FAILED:\n";
+    out += v.contains("partial") && v["partial"] == true ? "\nPARTIAL RUN:\n" : "\nINTEGRITY FAILED:\n";
     for (const auto& reason : v["reasons"]) out += "  - " + reason.get<std::string>() + "\n";
   }
   return out;
