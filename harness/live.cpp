@@ -265,6 +265,8 @@ RunResult run_live(const Scenario& sc, const LiveRunOptions& options) {
   d.drain_step = std::max<Tick>(sim::seconds(1), sim::from_seconds(0.05 * drain_scale));
   RunFacts facts = drive(estate, *live, d);
   live->finish();
+  // The services ran on past the harness's last step; the run ends when they stopped.
+  facts.end = std::max(facts.end, live->end_tick());
   facts.interrupted = live->interrupted();
   RunOptions ro;
   ro.baseline_metrics = options.baseline_metrics;

@@ -88,7 +88,8 @@ struct LiveEstate::Impl {
   // Ids on the wire start at a random base (one of wire::Codec::kIdBases), so a pipeline that
   // keeps its state between runs (a gate's scenarios) meets an old id only by a rare chance.
   std::uint64_t id_base = (std::random_device{}() % (wire::Codec::kIdBases - 1) + 1) * wire::Codec::kIdSpan;
-  Tick drain_from = 0;  // when the demand ends (the drain's time scale applies from there)
+  Tick drain_from = 0;
+  Tick end_tick = 0;  // when the demand ends (the drain's time scale applies from there)
   AdminHandler admin;
   std::chrono::steady_clock::time_point wall_start;
   double wall_s = 0;
@@ -172,6 +173,7 @@ LiveEstate::LiveEstate(const wire::Roster& roster, model::OrderBook& truth, mode
 LiveEstate::~LiveEstate() { finish(); }
 
 std::uint64_t LiveEstate::id_base() const { return impl_->id_base; }
+Tick LiveEstate::end_tick() const { return impl_->end_tick; }
 sim::Tick LiveEstate::clock_now() const { return impl_->clock.now(); }
 
 bool LiveEstate::foreign() const { return impl_->options.pipeline_url.has_value(); }
@@ -316,6 +318,7 @@ void LiveEstate::finish() {
     m.thread_b.join();
   }
   m.a->stop();
+  m.end_tick = m.clock.now();  // no component runs after this
   boost::system::error_code ignored;
   m.signals.cancel(ignored);
   m.drain();

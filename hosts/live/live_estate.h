@@ -83,6 +83,9 @@ class LiveEstate final : public hosts::Host {
   void serve(double for_s);
   // Stops the pipeline's thread and every server; after this the components may be read freely.
   void finish();
+  // Scenario time when finish() stopped the services: at or after every instant a component
+  // has seen (the harness's last step may be earlier: the services run on past it).
+  sim::Tick end_tick() const;
   bool interrupted() const;
   // NAME=URL pairs: ESTATE_ERP_URL, ESTATE_WMS_<LOC>_URL, ..., ESTATE_PIPELINE_URL, ESTATE_ADMIN_URL.
   std::vector<std::pair<std::string, std::string>> endpoints() const;
