@@ -468,9 +468,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   gate->add_flag("--quiet", o.quiet, "Print nothing but failures.");
   gate->add_flag("--live", o.live, "Run the suite live (like 'estate live'), one scenario after another.");
 
-  auto add_live = [&o](CLI::App* c) {
-    c->add_option("--pipeline", o.pipeline, "The pipeline under test: 'embedded' (the reference pipeline, served over HTTP), or the base URL of yours, e.g. http://127.0.0.1:9000.")
-        ->capture_default_str();
+  auto add_live = [&o](CLI::App* c, bool serving = false) {
+    if (serving)
+      c->add_option("--pipeline", o.pipeline, "Base URL of the pipeline the mocks call back (order webhooks, warehouse events and files), e.g. http://127.0.0.1:9000. Without it the mocks run alone and what they would send a pipeline is dropped (counted).");
+    else
+      c->add_option("--pipeline", o.pipeline, "The pipeline under test: 'embedded' (the reference pipeline, served over HTTP), or the base URL of yours, e.g. http://127.0.0.1:9000.")
+          ->capture_default_str();
     c->add_option("--time-scale", o.time_scale, "Play the scenario this many times faster than the wall clock; reports stay in scenario time.")
         ->capture_default_str();
     c->add_option("--drain-time-scale", o.drain_time_scale, "Play the drain (after the demand ends) this many times faster than the wall clock instead (default: --time-scale). The embedded pipeline follows; a pipeline at a URL keeps its own wall-clock timers.");
@@ -500,7 +503,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   auto* serve = app.add_subcommand("serve", "Serve the estate's mocks over HTTP with no demand, for building a connector; drive them by hand through the admin API (/_estate).");
   serve->add_option("scenario", o.inputs, "Scenario file (its systems, stock and limits).")->required()->expected(1);
-  add_live(serve);
+  add_live(serve, true);
   serve->add_option("--for", o.serve_for, "Stop after this long (default: until Ctrl-C).");
   serve->add_option("--seed", o.seed, "Random seed (overrides the scenario's).");
   serve->add_option("--out", o.out_dir, "Folder for endpoints.env (default: out/<scenario name>).");

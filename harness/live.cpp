@@ -26,9 +26,9 @@ std::vector<std::string> live_refusals(const Scenario& sc, bool foreign) {
     return !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-") == std::string::npos;
   };
   for (const auto& l : sc.locations)
-    if (!url_safe(l.name)) out.push_back("/locations/" + l.name + ": a location name is part of its URL in live mode; use letters, digits, '.', '_', '~' or '-'");
+    if (!url_safe(l.name)) out.push_back("/locations/" + l.name + ": a location name is part of its URL when served (live, serve); use letters, digits, '.', '_', '~' or '-'");
   for (const auto& c : sc.channels)
-    if (!url_safe(c.name)) out.push_back("/channels/" + c.name + ": a channel name is part of its URL in live mode; use letters, digits, '.', '_', '~' or '-'");
+    if (!url_safe(c.name)) out.push_back("/channels/" + c.name + ": a channel name is part of its URL when served (live, serve); use letters, digits, '.', '_', '~' or '-'");
   if (!foreign) return out;  // the embedded pipeline has every control surface
   for (std::size_t i = 0; i < sc.timeline.size(); ++i) {
     const auto& ev = sc.timeline[i];

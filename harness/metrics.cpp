@@ -47,6 +47,7 @@ Metrics::Metrics(MetricsSetup setup, const model::OrderBook& book) : setup_(std:
   head_.assign(records, kNil);
   tail_.assign(records, kNil);
   refused_by_channel_.assign(setup_.channel_names.size(), 0);
+  resent_by_channel_.assign(setup_.channel_names.size(), 0);
   retries_.assign(setup_.system_names.size(), std::vector<std::uint64_t>(5, 0));
   dead_letters_.assign(setup_.system_names.size(), std::vector<std::uint64_t>(5, 0));
   if (setup_.series_interval <= 0) setup_.series_interval = sim::minutes(1);
@@ -152,6 +153,8 @@ void Metrics::delivery_failed(model::OrderId o, Tick) {
   tracks_[o].flags |= delivery_lost;
   ++deliveries_failed_;
 }
+
+void Metrics::delivery_retried(model::OrderId o, Tick) { ++resent_by_channel_[book_.order(o).channel]; }
 
 void Metrics::order_acked(model::OrderId o, model::LineMask, Tick now) {
   Track& t = tracks_[o];
@@ -609,7 +612,19 @@ Json Metrics::retries_json() const {
     if (r == 0 && t == 0) continue;
     series.push_back({{"t_s", round6(sim::to_seconds(static_cast<Tick>(b) * setup_.series_interval))}, {"retries", r}, {"erp_429", t}});
   }
-  return {{"total", total}, {"erp_429", erp_throttled_}, {"by_system", out}, {"series", series}};
+  // The channels' side: order deliveries sent again (a webhook refused or unanswered in time).
+  Json resent = Json::object();
+  std::uint64_t resent_total = 0;
+  for (std::size_t c = 0; c < resent_by_channel_.size(); ++c) {
+    resent[setup_.channel_names[c]] = resent_by_channel_[c];
+    resent_total += resent_by_channel_[c];
+  }
+  return {{"total", total},
+          {"erp_429", erp_throttled_},
+          {"by_system", out},
+          {"deliveries_resent", resent_total},
+          {"deliveries_resent_by_channel", resent},
+          {"series", series}};
 }
 
 Json Metrics::outages_json() const {

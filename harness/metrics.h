@@ -62,6 +62,7 @@ class Metrics final : public model::Observer {
   void order_placed(model::OrderId, Tick) override;
   void order_refused_at_channel(model::ChannelId, model::ChannelRefusal, Tick) override;
   void delivery_failed(model::OrderId, Tick) override;
+  void delivery_retried(model::OrderId, Tick) override;
   void order_acked(model::OrderId, model::LineMask, Tick) override;
   void lines_cancelled(model::OrderId, model::LineMask, Tick) override;
   void view_updated(model::ChannelId, model::SkuId, std::uint64_t, Tick) override;
@@ -161,6 +162,7 @@ class Metrics final : public model::Observer {
   void bump(std::vector<std::uint64_t>& series, Tick now);
   std::uint64_t refused_no_stock_ = 0, refused_down_ = 0;
   std::vector<std::uint64_t> refused_by_channel_;
+  std::vector<std::uint64_t> resent_by_channel_;  // deliveries sent again after a refusal or a timeout
   std::uint64_t duplicates_[4] = {0, 0, 0, 0};  // erp_order, shipment, erp_shipment, stock_movement
   std::uint64_t erp_throttled_ = 0, short_picks_ = 0, inventory_changes_ = 0, inventory_applied_ = 0,
                 reflected_ = 0, lost_events_ = 0, duplicates_dropped_ = 0, deliveries_failed_ = 0,

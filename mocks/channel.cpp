@@ -235,6 +235,7 @@ void Channel::attempt_failed(model::Context& ctx, std::uint32_t slot) {
     --pending_deliveries_;
     return;
   }
+  observer_.delivery_retried(d.order, ctx.now());
   // Late answers to the failed attempt no longer match; the slot stays reserved meanwhile.
   d.id = static_cast<std::uint64_t>(slot) | (std::uint64_t{1} << 63);
   const double exp_backoff =

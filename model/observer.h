@@ -35,6 +35,8 @@ class Observer {
   virtual void order_placed(OrderId, Tick) {}
   virtual void order_refused_at_channel(ChannelId, ChannelRefusal, Tick) {}
   virtual void delivery_failed(OrderId, Tick) {}
+  // A delivery attempt refused or unanswered, to be sent again (at-least-once, by the channel).
+  virtual void delivery_retried(OrderId, Tick) {}
   virtual void order_acked(OrderId, LineMask /*accepted*/, Tick) {}
   virtual void lines_cancelled(OrderId, LineMask, Tick) {}
   virtual void view_updated(ChannelId, SkuId, std::uint64_t /*version*/, Tick) {}

@@ -107,9 +107,14 @@ std::string text_summary(const Json& r) {
          (in["conservation_ok"].get<bool>() ? "ok" : "VIOLATED") + ", dead letters " +
          std::to_string(in["dead_letter_events"].get<std::uint64_t>()) + "\n";
   const Json& rt = r["retries"];
-  out += "reliability     retries " + std::to_string(rt["total"].get<std::uint64_t>()) + ", ERP 429s " +
-         std::to_string(rt["erp_429"].get<std::uint64_t>()) + ", duplicates dropped " +
-         std::to_string(in["duplicates_dropped"].get<std::uint64_t>()) + "\n";
+  const bool foreign = live && r["live"].contains("not_observed");
+  out += "reliability     ";
+  if (foreign) out += "(the pipeline's retries and duplicates dropped are its own: not observed) ";
+  else out += "retries " + std::to_string(rt["total"].get<std::uint64_t>()) + ", ";
+  out += "ERP 429s " + std::to_string(rt["erp_429"].get<std::uint64_t>()) + ", order deliveries resent " +
+         std::to_string(rt.value("deliveries_resent", std::uint64_t{0}));
+  if (!foreign) out += ", duplicates dropped " + std::to_string(in["duplicates_dropped"].get<std::uint64_t>());
+  out += "\n";
   for (const auto& w : r["outages"]) {
     out += "outage          " + w["system"].get<std::string>() + " " + w["mode"].get<std::string>() + " " +
            human_seconds(num(w, "start_s")) + " to " + human_seconds(num(w, "end_s"));

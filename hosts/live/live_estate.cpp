@@ -342,6 +342,12 @@ std::vector<std::pair<std::string, std::string>> LiveEstate::endpoints() const {
   scale.erase(scale.find_last_not_of('0') + 1);
   if (!scale.empty() && scale.back() == '.') scale.pop_back();
   out.emplace_back("ESTATE_TIME_SCALE", scale);
+  if (m.options.drain_time_scale > 0) {
+    std::string drain = std::to_string(m.options.drain_time_scale);
+    drain.erase(drain.find_last_not_of('0') + 1);
+    if (!drain.empty() && drain.back() == '.') drain.pop_back();
+    out.emplace_back("ESTATE_DRAIN_TIME_SCALE", drain);
+  }
   return out;
 }
 
