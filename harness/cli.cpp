@@ -145,7 +145,7 @@ hosts::live::LiveOptions live_options(const Options& o) {
     throw InputError("--time-scale", "", "expected a factor above 0 and at most 1000000, got " + std::to_string(o.time_scale));
   lo.time_scale = o.time_scale;
   if (o.drain_time_scale < 0 || o.drain_time_scale > 1e6)
-    throw InputError("--drain-time-scale", "", "expected a factor above 0 and at most 1000000");
+    throw InputError("--drain-time-scale", "", "expected a factor up to 1000000 (0: the same as --time-scale)");
   lo.drain_time_scale = o.drain_time_scale;
   lo.address = o.listen == "localhost" ? "127.0.0.1" : o.listen;
   if (lo.address.empty() || lo.address.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos)

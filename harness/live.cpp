@@ -283,14 +283,16 @@ void serve_estate(const Scenario& scenario, const LiveRunOptions& options, doubl
   Scenario sc = scenario;
   for (auto& c : sc.channels) c.rate_per_s = 0;
   sc.timeline.clear();
-  const bool foreign = options.live.pipeline_url.has_value();
+  // Mocks only (the pipeline, if any, is at a URL): no reference pipeline is built.
+  const bool foreign = options.live.pipeline_url.has_value() || options.live.no_pipeline;
   const wire::Roster roster = roster_of(sc);
   LiveSetup setup;
   EstateOptions eo;
-  if (foreign) eo.site = PipelineSite::foreign;
-  else eo = {PipelineSite::embedded, &setup.pipeline_book, &setup.relay};
+  eo.site = PipelineSite::foreign;
   Estate estate(sc, options.seed.value_or(sc.seed), eo);
-  auto live = start_live(sc, roster, estate, setup, options.live, foreign);
+  hosts::live::LiveOptions lo = options.live;
+  lo.drain_time_scale = 0;  // nothing drains in serve
+  auto live = start_live(sc, roster, estate, setup, lo, foreign);
   live->set_admin(admin_api(estate, *live));
   estate.install(*live);
   if (options.on_listening) options.on_listening(live->endpoints());

@@ -367,8 +367,9 @@ OJson LiveEstate::report_json() const {
   if (m.b) out["pipeline_side"] = m.b->stats_json();
   if (!m.embedded())
     out["not_observed"] = "a foreign pipeline's internals: its retries, dead letters, duplicates dropped and recovery times "
-                          "(zero or null in this report); inventory_to_channel is measured from the moment the pipeline "
-                          "acknowledged a warehouse's event to the next figure each channel received";
+                          "(zero or null in this report). inventory_to_channel runs from when a change happened at the "
+                          "warehouse until every channel has received a figure sent after the pipeline acknowledged the "
+                          "event or file that reported it";
   return out;
 }
 

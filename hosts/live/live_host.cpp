@@ -290,19 +290,23 @@ void LiveHost::on_delivered(const Msg& m) {
   // an availability figure it sends may reflect them.
   const Tick now = clock_.now();
   auto changed = [&](model::LocId loc, model::SkuId sku, Tick at) { observer_->inventory_applied(loc, sku, at, ++boundary_version_, now); };
-  auto event = [&](model::WarehouseEvent type, model::OrderId order, model::LineMask mask, model::SkuId sku, Tick at) {
+  auto event = [&](model::WarehouseEvent type, model::OrderId order, model::LineMask mask, model::SkuId sku, std::uint64_t id,
+                   Tick at) {
+    // A redelivered event reports no new change: the first acknowledgement counts.
+    if (type != model::WarehouseEvent::short_pick && !acknowledged_events_.insert(id)) return;
     if (type == model::WarehouseEvent::movement) changed(m.loc, sku, at);
     if (type != model::WarehouseEvent::shipped) return;
     const auto lines = codec_.book().lines(order);
     for (std::size_t i = 0; i < lines.size(); ++i)
       if (model::has_line(mask, i)) changed(m.loc, lines[i].sku, at);
   };
-  if (m.kind == Kind::warehouse_event) event(static_cast<model::WarehouseEvent>(m.op), m.order, m.mask, m.sku, m.t0);
+  if (m.kind == Kind::warehouse_event) event(static_cast<model::WarehouseEvent>(m.op), m.order, m.mask, m.sku, m.ref, m.t0);
   if (m.kind == Kind::warehouse_batch && m.op == static_cast<std::uint8_t>(model::WarehouseBatch::advice)) {
     const model::Doc& doc = get(m.doc);
     for (std::size_t i = 0; i + 8 <= doc.size(); i += 8)
       event(static_cast<model::WarehouseEvent>(doc[i]), static_cast<model::OrderId>(doc[i + 1]),
-            static_cast<model::LineMask>(doc[i + 2]), static_cast<model::SkuId>(doc[i + 3]), doc[i + 6]);
+            static_cast<model::LineMask>(doc[i + 2]), static_cast<model::SkuId>(doc[i + 3]), static_cast<std::uint64_t>(doc[i + 5]),
+            doc[i + 6]);
   }
 }
 

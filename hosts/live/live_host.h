@@ -27,6 +27,7 @@
 #include "model/observer.h"
 #include "sim/distribution.h"
 #include "sim/event_queue.h"
+#include "sim/flat_set.h"
 #include "sim/histogram.h"
 #include "sim/rng.h"
 #include "wire/codec.h"
@@ -204,6 +205,7 @@ class LiveHost final : private model::Context, private wire::Docs {
   sim::Tick last_inbound_ = 0;
   std::uint64_t availability_seq_ = 0;
   std::uint64_t boundary_version_ = 0;
+  sim::FlatSet64 acknowledged_events_;  // event ids a foreign pipeline has taken
 
   // What the report says about the live run.
   sim::Histogram late_orders_;   // order webhooks: wall microseconds behind their scheduled time

@@ -26,8 +26,8 @@ body's shape but the document.
    burst, GET /_estate/state's clock, and the answer timeout (at least 1 s of wall time).
 2. `estate live` with the embedded reference pipeline: one valid request per pipeline path,
    and a few invalid ones, checked against the document; then SIGINT (it must exit and
-   write its report). Before it, `estate live` must refuse (exit 2) scenarios whose
-   location or channel names are not URL-safe.
+   write its report). Before it, `estate live` and `estate serve` must refuse (exit 2,
+   naming the name) scenarios whose location or channel names are not URL-safe.
 3. The routes the code serves (listed below, and the route literals found in the sources)
    must all be in the document, and every operation of the document must have been
    answered with a 2xx.
@@ -1184,11 +1184,12 @@ def serve_part(contract, estate, tmp):
         stub.stop()
 
 
-# ============================================== part 2: names live mode refuses, and the embedded pipeline
+# ======================================= part 2: names live and serve refuse, and the embedded pipeline
 
 def refusal_part(contract, estate, tmp):
-    """`estate live` refuses (exit 2, before it listens) a scenario whose location or channel
-    names are not URL-safe (the document's LocationName and ChannelName)."""
+    """`estate live` and `estate serve` refuse (exit 2, before they listen or write
+    endpoints.env) a scenario whose location or channel names are not URL-safe (the
+    document's LocationName and ChannelName), and say which name."""
     for what, name in (("location", "wh 1"), ("location", "wh/1"), ("channel", "shop?x"), ("channel", "caf\u00e9")):
         for schema in ("LocationName", "ChannelName"):
             if not contract.errors(contract.doc["components"]["schemas"][schema], name):
@@ -1197,23 +1198,27 @@ def refusal_part(contract, estate, tmp):
         if what == "location":
             sc["locations"][name] = sc["locations"].pop("wh1")
         else:
-            sc["channels"][name] = sc["channels"].pop("b2b")
+            # The kind explicitly: "b2b" named it, and a channel without a kind is refused for that.
+            sc["channels"][name] = dict(sc["channels"].pop("b2b"), kind="b2b")
         path = os.path.join(tmp, "refused.json")
         json.dump(sc, open(path, "w"))
-        out = os.path.join(tmp, "refused_out")
-        log_path = os.path.join(tmp, "refused.log")
-        proc = start([estate, "live", path, "--time-scale", "60", "--out", out], log_path)
-        try:
-            rc = proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            rc = None
-        finally:
-            stop(proc)
-        if rc != 2:
-            FAILS.add("names", f"estate live with the {what} name {name!r}: exit {rc}, not 2:\n{tail(log_path, 5)}")
-        elif os.path.exists(os.path.join(out, "endpoints.env")):
-            FAILS.add("names", f"estate live with the {what} name {name!r} wrote endpoints.env before refusing")
-        shutil.rmtree(out, ignore_errors=True)
+        for mode, extra in (("live", []), ("serve", ["--for", "10s"])):
+            out = os.path.join(tmp, "refused_out")
+            log_path = os.path.join(tmp, "refused.log")
+            proc = start([estate, mode, path, "--time-scale", "60", "--out", out] + extra, log_path)
+            try:
+                rc = proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                rc = None
+            finally:
+                stop(proc)
+            if rc != 2:
+                FAILS.add("names", f"estate {mode} with the {what} name {name!r}: exit {rc}, not 2:\n{tail(log_path, 5)}")
+            elif os.path.exists(os.path.join(out, "endpoints.env")):
+                FAILS.add("names", f"estate {mode} with the {what} name {name!r} wrote endpoints.env before refusing")
+            elif f"/{what}s/{name}: " not in open(log_path, encoding="utf-8", errors="replace").read():
+                FAILS.add("names", f"estate {mode} with the {what} name {name!r} refused, but not for that name:\n{tail(log_path, 5)}")
+            shutil.rmtree(out, ignore_errors=True)
     for schema, names in (("LocationName", LIVE_SCENARIO["locations"]), ("ChannelName", LIVE_SCENARIO["channels"])):
         for name in names:
             if not URL_SAFE.match(name) or contract.errors(contract.doc["components"]["schemas"][schema], name):
