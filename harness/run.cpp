@@ -15,7 +15,8 @@ using sim::Tick;
 namespace {
 
 // Samples every station of the estate each series interval, for the report's time series.
-// A station is read as its owner (host.as), so a live host reads it on the owner's thread.
+// Stations are read as their owner (host.as), once per owner: a live host reads them on the
+// owner's thread, and a round trip to another thread is paid once, not per station.
 class StationSampler {
  public:
   explicit StationSampler(Estate& estate) {
@@ -24,18 +25,13 @@ class StationSampler {
   void sample(hosts::Host& host, Tick t) {
     const double span_s = sim::to_seconds(t - last_sample_);  // samples thin out in the drain
     last_sample_ = t;
-    for (auto& sm : sampled_) {
-      Json point;
-      host.as(sm.owner, [&](model::Context&) {
-        const std::uint64_t dep = sm.station->stats().departures;
-        point = {{"t_s", round6(sim::to_seconds(t))},
-                 {"throughput_per_s", round6(static_cast<double>(dep - sm.departures) / span_s)},
-                 {"queue", sm.station->waiting()},
-                 {"peak_queue", sm.station->take_window_peak()},
-                 {"busy", sm.station->busy()}};
-        sm.departures = dep;
+    for (std::size_t first = 0; first < sampled_.size();) {
+      std::size_t end = first;
+      while (end < sampled_.size() && sampled_[end].owner == sampled_[first].owner) ++end;
+      host.as(sampled_[first].owner, [&](model::Context&) {
+        for (std::size_t i = first; i < end; ++i) read(sampled_[i], t, span_s);
       });
-      sm.points.push_back(std::move(point));
+      first = end;
     }
   }
   Json series() {
@@ -51,6 +47,15 @@ class StationSampler {
     std::uint64_t departures = 0;
     Json points = Json::array();
   };
+  static void read(Sampled& sm, Tick t, double span_s) {
+    const std::uint64_t dep = sm.station->stats().departures;
+    sm.points.push_back({{"t_s", round6(sim::to_seconds(t))},
+                         {"throughput_per_s", round6(static_cast<double>(dep - sm.departures) / span_s)},
+                         {"queue", sm.station->waiting()},
+                         {"peak_queue", sm.station->take_window_peak()},
+                         {"busy", sm.station->busy()}});
+    sm.departures = dep;
+  }
   std::vector<Sampled> sampled_;
   Tick last_sample_ = 0;
 };
