@@ -253,7 +253,7 @@ RunResult run_live(const Scenario& sc, const LiveRunOptions& options) {
     // are taken on the scenario's reconciliation interval.
     Metrics* metrics = &estate.metrics();
     for (Tick t = sc.pipeline.recon_interval; t <= sc.duration; t += sc.pipeline.recon_interval)
-      live->at(t, [metrics, live = live.get()] { metrics->reconciliation_checkpoint(live->now()); });
+      live->at(t, [metrics, live = live.get()] { metrics->reconciliation_checkpoint(live->clock_now()); });
   }
   if (options.on_listening) options.on_listening(live->endpoints());
 

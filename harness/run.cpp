@@ -78,7 +78,7 @@ RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
   for (;;) {
     const Tick now = host.now();
     if (now == next_sample) {
-      estate.metrics().sample(now);
+      host.read_state([&] { estate.metrics().sample(now); });
       sampler.sample(host, now);
       // During the drain, samples thin out as it goes on (a 24h drain adds ~150 points).
       const Tick into_drain = std::max<Tick>(0, next_sample - sc.duration);

@@ -48,6 +48,9 @@ class Host {
   // What still has work, for a drain that hit its bound.
   virtual std::vector<std::string> busy() = 0;
   virtual std::uint64_t events() const = 0;
+  // Runs f where the estate's state (the components, the metrics that observe them) may be
+  // read: inline in simulation, on the mocks' thread in a live run.
+  virtual void read_state(const std::function<void()>& f) = 0;
 };
 
 }  // namespace estate::hosts

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <random>
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -53,13 +54,57 @@ std::string reach(const Endpoint& ep, double timeout_s) {
   return result ? result.message() : "";
 }
 
+// One service: an io_context, its host, and (once started) the thread that runs it.
+struct Service {
+  asio::io_context io;
+  std::unique_ptr<LiveHost> host;
+  std::uint16_t port = 0;
+  std::thread thread;
+  std::thread::id id;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+
+  // Runs f on the service's thread and waits for it (directly when called from that thread,
+  // or when it is not running).
+  template <class F>
+  auto on(F&& f) -> decltype(f()) {
+    if (!thread.joinable() || std::this_thread::get_id() == id) return f();
+    std::packaged_task<decltype(f())()> task(std::forward<F>(f));
+    auto result = task.get_future();
+    asio::post(io, [&task] { task(); });
+    return result.get();
+  }
+  void run() {
+    guard.emplace(io.get_executor());
+    std::promise<void> started;
+    thread = std::thread([this, &started] {
+      id = std::this_thread::get_id();
+      started.set_value();
+      io.run();
+    });
+    started.get_future().wait();
+  }
+  void stop() {
+    if (!thread.joinable()) {
+      if (host) host->stop();
+      return;
+    }
+    on([this] { host->stop(); });
+    guard.reset();
+    io.stop();
+    thread.join();
+  }
+};
+
 }  // namespace
 
+// Both services run on their own threads: the harness's own work (sampling, checking for
+// quiescence) never holds up the mocks or the pipeline, which matters when a second of wall
+// time is minutes of scenario time.
 struct LiveEstate::Impl {
   Impl(const wire::Roster& r, model::OrderBook& truth, model::OrderBook* pbook, ObserverRelay* rel, model::Observer& obs,
        LiveOptions o)
       : roster(r), truth_book(truth), pipeline_book(pbook), relay(rel), observer(obs), options(std::move(o)),
-        clock(options.time_scale), signals(io_a) {}
+        clock(options.time_scale), signals(a.io) {}
 
   const wire::Roster& roster;
   model::OrderBook& truth_book;
@@ -68,44 +113,27 @@ struct LiveEstate::Impl {
   model::Observer& observer;
   LiveOptions options;
   LiveClock clock;
-
-  asio::io_context io_a;
-  std::unique_ptr<LiveHost> a;
-  std::uint16_t port_a = 0;
-
-  asio::io_context io_b;
-  std::unique_ptr<LiveHost> b;
-  std::uint16_t port_b = 0;
-  std::thread thread_b;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_b;
+  Service a;  // the mocks
+  Service b;  // the embedded pipeline
 
   Endpoint pipeline;  // foreign
   asio::signal_set signals;
-  bool interrupted = false;
+  std::atomic<bool> interrupted{false};
   bool finished = false;
   model::Address next_address = 0;
   Tick reached = 0;
   // Ids on the wire start at a random base (one of wire::Codec::kIdBases), so a pipeline that
   // keeps its state between runs (a gate's scenarios) meets an old id only by a rare chance.
   std::uint64_t id_base = (std::random_device{}() % (wire::Codec::kIdBases - 1) + 1) * wire::Codec::kIdSpan;
-  Tick drain_from = 0;
-  Tick end_tick = 0;  // when the demand ends (the drain's time scale applies from there)
+  Tick drain_from = 0;  // when the demand ends (the drain's time scale applies from there)
+  Tick end_tick = 0;
   AdminHandler admin;
   std::chrono::steady_clock::time_point wall_start;
   double wall_s = 0;
 
   bool embedded() const { return !options.pipeline_url.has_value() && !options.no_pipeline; }
-  void drain() {
+  void drain() {  // on the mocks' thread
     if (relay) relay->drain(observer);
-  }
-  // Runs f on the pipeline's thread and waits for it (directly when that thread is not running).
-  template <class F>
-  auto on_b(F&& f) -> decltype(f()) {
-    if (!thread_b.joinable()) return f();
-    std::packaged_task<decltype(f())()> task(std::forward<F>(f));
-    auto result = task.get_future();
-    asio::post(io_b, [&task] { task(); });
-    return result.get();
   }
   LiveHost::Options host_options(wire::Side side) const {
     LiveHost::Options h;
@@ -123,6 +151,15 @@ struct LiveEstate::Impl {
     return h;
   }
   bool admin_route(const HttpServer::Request& r, wire::Response& out);
+  // Waits on this (the harness's) thread until the wall clock reaches `until` or the run is
+  // interrupted, waking often enough to notice a signal.
+  void wait_until(std::chrono::steady_clock::time_point until) {
+    while (!interrupted.load()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) return;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(20)));
+    }
+  }
 };
 
 LiveEstate::LiveEstate(const wire::Roster& roster, model::OrderBook& truth, model::OrderBook* pipeline_book, ObserverRelay* relay,
@@ -134,20 +171,20 @@ LiveEstate::LiveEstate(const wire::Roster& roster, model::OrderBook& truth, mode
     r.rlim_cur = r.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &r);
   }
-  m.a = std::make_unique<LiveHost>(m.io_a, m.clock, roster, truth, m.host_options(wire::Side::estate));
+  m.a.host = std::make_unique<LiveHost>(m.a.io, m.clock, roster, truth, m.host_options(wire::Side::estate));
   try {
-    m.port_a = m.a->listen(m.options.address, m.options.port);
+    m.a.port = m.a.host->listen(m.options.address, m.options.port);
   } catch (const std::exception& e) {
     throw StartError{"cannot listen on " + url_host(m.options.address) + ":" + std::to_string(m.options.port) + ": " + e.what() +
                      (m.options.port != 0 ? " (choose another --port, or 0 for any free one)" : "")};
   }
-  m.a->set_route([this](const HttpServer::Request& r, wire::Response& out) { return impl_->admin_route(r, out); });
-  m.a->set_before_handling([this] { impl_->drain(); });
+  m.a.host->set_route([this](const HttpServer::Request& r, wire::Response& out) { return impl_->admin_route(r, out); });
+  m.a.host->set_before_handling([this] { impl_->drain(); });
   if (m.embedded()) {
     ESTATE_ASSERT(pipeline_book != nullptr && relay != nullptr, "live estate: the embedded pipeline needs its book and relay");
-    m.b = std::make_unique<LiveHost>(m.io_b, m.clock, roster, *pipeline_book, m.host_options(wire::Side::pipeline));
-    m.port_b = m.b->listen("127.0.0.1", 0);
-    LiveHost* b = m.b.get();
+    m.b.host = std::make_unique<LiveHost>(m.b.io, m.clock, roster, *pipeline_book, m.host_options(wire::Side::pipeline));
+    m.b.port = m.b.host->listen("127.0.0.1", 0);
+    LiveHost* b = m.b.host.get();
     const std::uint64_t base = m.id_base;
     relay->set_order_map([b, base](model::OrderId local) { return static_cast<model::OrderId>(b->codec().wire_order(local) - base - 1); });
   } else if (m.options.pipeline_url) {
@@ -157,27 +194,24 @@ LiveEstate::LiveEstate(const wire::Roster& roster, model::OrderBook& truth, mode
     if (!why.empty())
       throw StartError{"cannot reach the pipeline at " + *m.options.pipeline_url + ": " + why +
                        " (start it first, or leave out --pipeline to test the embedded reference pipeline)"};
-    m.a->set_observer(&observer);
+    m.a.host->set_observer(&observer);
   }
   if (m.options.handle_signals) {
     m.signals.add(SIGINT);
     m.signals.add(SIGTERM);
     m.signals.async_wait([this](boost::system::error_code ec, int) {
-      if (ec) return;
-      impl_->interrupted = true;
-      impl_->io_a.stop();
+      if (!ec) impl_->interrupted = true;
     });
   }
 }
 
 LiveEstate::~LiveEstate() { finish(); }
 
+bool LiveEstate::foreign() const { return impl_->options.pipeline_url.has_value(); }
 std::uint64_t LiveEstate::id_base() const { return impl_->id_base; }
 Tick LiveEstate::end_tick() const { return impl_->end_tick; }
-sim::Tick LiveEstate::clock_now() const { return impl_->clock.now(); }
-
-bool LiveEstate::foreign() const { return impl_->options.pipeline_url.has_value(); }
-bool LiveEstate::interrupted() const { return impl_->interrupted; }
+Tick LiveEstate::clock_now() const { return impl_->clock.now(); }
+bool LiveEstate::interrupted() const { return impl_->interrupted.load(); }
 void LiveEstate::set_admin(AdminHandler handler) { impl_->admin = std::move(handler); }
 void LiveEstate::set_drain_start(Tick t) { impl_->drain_from = t; }
 
@@ -200,55 +234,66 @@ bool LiveEstate::Impl::admin_route(const HttpServer::Request& r, wire::Response&
 
 model::Address LiveEstate::add(model::Component* component, const std::string& name) {
   Impl& m = *impl_;
-  const model::Address a = m.next_address++;
-  if (a != m.roster.pipeline()) {
+  const model::Address addr = m.next_address++;
+  if (addr != m.roster.pipeline()) {
     ESTATE_ASSERT(component != nullptr, "live estate: every mock is a component");
-    m.a->add(a, component, name);
-    if (m.b) m.b->set_remote(a, {connect_host(m.options.address), m.port_a, ""});
-    return a;
+    m.a.host->add(addr, component, name);
+    if (m.b.host) m.b.host->set_remote(addr, {connect_host(m.options.address), m.a.port, ""});
+    return addr;
   }
   if (m.embedded()) {
     ESTATE_ASSERT(component != nullptr, "live estate: the embedded pipeline is a component");
-    m.b->add(a, component, name);
-    m.a->set_remote(a, {"127.0.0.1", m.port_b, ""});
+    m.b.host->add(addr, component, name);
+    m.a.host->set_remote(addr, {"127.0.0.1", m.b.port, ""});
   } else if (m.options.pipeline_url) {
-    m.a->set_remote(a, m.pipeline);
+    m.a.host->set_remote(addr, m.pipeline);
   }
-  return a;
+  return addr;
 }
 
-void LiveEstate::link(model::Address from, model::Address to, sim::LinkConfig config) { impl_->a->set_link(from, to, config.latency_s); }
+void LiveEstate::link(model::Address from, model::Address to, sim::LinkConfig config) { impl_->a.host->set_link(from, to, config.latency_s); }
 
 void LiveEstate::start() {
   Impl& m = *impl_;
   m.clock.start();
   m.wall_start = std::chrono::steady_clock::now();
-  if (m.b) {
-    m.guard_b.emplace(m.io_b.get_executor());
-    m.thread_b = std::thread([&m] { m.io_b.run(); });
-    m.on_b([&m] { m.b->start(); });
+  if (m.b.host) {
+    m.b.run();
+    m.b.on([&m] { m.b.host->start(); });
   }
-  m.a->start();
+  m.a.run();
+  m.a.on([&m] { m.a.host->start(); });
 }
 
-void LiveEstate::at(Tick t, std::function<void()> action) { impl_->a->at(t, std::move(action)); }
-
-void LiveEstate::as(model::Address a, const std::function<void(model::Context&)>& f) {
+void LiveEstate::at(Tick t, std::function<void()> action) {
   Impl& m = *impl_;
-  if (a == m.roster.pipeline()) {
-    if (m.b) m.on_b([&m, a, &f] { m.b->as(a, f); });
+  m.a.on([&m, t, &action] { m.a.host->at(t, std::move(action)); });
+}
+
+void LiveEstate::as(model::Address addr, const std::function<void(model::Context&)>& f) {
+  Impl& m = *impl_;
+  if (addr == m.roster.pipeline()) {
+    if (m.b.host) m.b.on([&m, addr, &f] { m.b.host->as(addr, f); });
     return;  // a foreign pipeline has no control surface of ours
   }
-  m.a->as(a, f);
+  m.a.on([&m, addr, &f] { m.a.host->as(addr, f); });
+}
+
+void LiveEstate::read_state(const std::function<void()>& f) {
+  Impl& m = *impl_;
+  m.a.on([&m, &f] {
+    m.drain();
+    f();
+  });
 }
 
 void LiveEstate::inject(model::Address to, const model::Msg& msg) {
   Impl& m = *impl_;
   if (to == m.roster.pipeline()) {
-    if (m.b) m.on_b([&m, to, msg] { m.b->inject(to, msg); });
+    if (m.b.host) m.b.on([&m, to, msg] { m.b.host->inject(to, msg); });
     return;
   }
-  m.a->inject(to, msg);
+  m.a.on([&m, to, msg] { m.a.host->inject(to, msg); });
 }
 
 hosts::Host::Stop LiveEstate::run_until(Tick t) {
@@ -256,36 +301,37 @@ hosts::Host::Stop LiveEstate::run_until(Tick t) {
   if (m.options.drain_time_scale > 0 && m.options.drain_time_scale != m.clock.scale() && m.drain_from > 0 && m.reached >= m.drain_from &&
       m.clock.now() < t) {
     m.clock.rescale(std::max(m.clock.now(), m.reached), m.options.drain_time_scale);
-    m.a->rearm();
-    if (m.b) m.on_b([&m] { m.b->rearm(); });
+    m.a.on([&m] { m.a.host->rearm(); });
+    if (m.b.host) m.b.on([&m] { m.b.host->rearm(); });
   }
-  while (!m.interrupted && m.clock.now() < t) {
-    if (m.io_a.stopped()) m.io_a.restart();
-    m.io_a.run_until(m.clock.wall(t));
-  }
-  m.drain();
+  while (!m.interrupted.load() && m.clock.now() < t) m.wait_until(m.clock.wall(t));
   m.reached = std::max(m.reached, t);
-  return m.interrupted ? Stop::interrupted : Stop::reached;
+  return m.interrupted.load() ? Stop::interrupted : Stop::reached;
 }
 
 Tick LiveEstate::now() const { return impl_->reached; }
 
 bool LiveEstate::quiescent() {
   Impl& m = *impl_;
-  m.drain();
-  if (!m.a->quiescent()) return false;
-  if (m.b) return m.on_b([&m] { return m.b->quiescent(); });
+  const bool mocks = m.a.on([&m] {
+    m.drain();
+    return m.a.host->quiescent();
+  });
+  if (!mocks) return false;
+  if (m.b.host) return m.b.on([&m] { return m.b.host->quiescent(); });
   // A foreign pipeline's state is its own: take it as settled once it has been quiet a while.
   const double quiet_ticks = m.options.quiet_s * m.clock.scale() * 1e6;
-  return static_cast<double>(m.clock.now() - m.a->last_inbound()) > quiet_ticks;
+  const Tick last = m.a.on([&m] { return m.a.host->last_inbound(); });
+  return static_cast<double>(m.clock.now() - last) > quiet_ticks;
 }
 
 std::vector<std::string> LiveEstate::busy() {
   Impl& m = *impl_;
-  std::vector<std::string> out = m.a->busy();
-  if (m.b) {
-    for (auto& s : m.on_b([&m] { return m.b->busy(); })) out.push_back("pipeline service: " + s);
-  } else if (static_cast<double>(m.clock.now() - m.a->last_inbound()) <= m.options.quiet_s * m.clock.scale() * 1e6) {
+  std::vector<std::string> out = m.a.on([&m] { return m.a.host->busy(); });
+  if (m.b.host) {
+    for (auto& s : m.b.on([&m] { return m.b.host->busy(); })) out.push_back("pipeline service: " + s);
+  } else if (m.options.pipeline_url &&
+             static_cast<double>(m.clock.now() - m.a.on([&m] { return m.a.host->last_inbound(); })) <= m.options.quiet_s * m.clock.scale() * 1e6) {
     out.push_back("the pipeline (still sending)");
   }
   return out;
@@ -293,17 +339,14 @@ std::vector<std::string> LiveEstate::busy() {
 
 std::uint64_t LiveEstate::events() const {
   Impl& m = *impl_;
-  return m.a->events() + (m.b ? m.on_b([&m] { return m.b->events(); }) : 0);
+  return m.a.on([&m] { return m.a.host->events(); }) + (m.b.host ? m.b.on([&m] { return m.b.host->events(); }) : 0);
 }
 
 void LiveEstate::serve(double for_s) {
   Impl& m = *impl_;
   const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(for_s * 1e6));
-  while (!m.interrupted && (for_s <= 0 || std::chrono::steady_clock::now() < until)) {
-    if (m.io_a.stopped()) m.io_a.restart();
-    if (for_s > 0) m.io_a.run_until(until);
-    else m.io_a.run_for(std::chrono::seconds(1));
-  }
+  while (!m.interrupted.load() && (for_s <= 0 || std::chrono::steady_clock::now() < until))
+    m.wait_until(for_s > 0 ? until : std::chrono::steady_clock::now() + std::chrono::seconds(1));
 }
 
 void LiveEstate::finish() {
@@ -311,22 +354,19 @@ void LiveEstate::finish() {
   if (m.finished) return;
   m.finished = true;
   m.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m.wall_start).count();
-  if (m.thread_b.joinable()) {
-    m.on_b([&m] { m.b->stop(); });
-    m.guard_b.reset();
-    m.io_b.stop();
-    m.thread_b.join();
-  }
-  m.a->stop();
+  m.b.stop();
+  m.a.on([&m] {
+    boost::system::error_code ignored;
+    m.signals.cancel(ignored);
+  });
+  m.a.stop();
   m.end_tick = m.clock.now();  // no component runs after this
-  boost::system::error_code ignored;
-  m.signals.cancel(ignored);
   m.drain();
 }
 
 std::vector<std::pair<std::string, std::string>> LiveEstate::endpoints() const {
   const Impl& m = *impl_;
-  const std::string base = "http://" + url_host(connect_host(m.options.address)) + ":" + std::to_string(m.port_a);
+  const std::string base = "http://" + url_host(connect_host(m.options.address)) + ":" + std::to_string(m.a.port);
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("ESTATE_ERP_URL", base + m.roster.prefix(m.roster.erp()));
   for (std::size_t l = 0; l < m.roster.locations.size(); ++l)
@@ -334,7 +374,7 @@ std::vector<std::pair<std::string, std::string>> LiveEstate::endpoints() const {
                      base + m.roster.prefix(m.roster.location(l)));
   for (std::size_t c = 0; c < m.roster.channels.size(); ++c)
     out.emplace_back("ESTATE_CHANNEL_" + env_name(m.roster.channels[c]) + "_URL", base + m.roster.prefix(m.roster.channel(c)));
-  if (m.embedded()) out.emplace_back("ESTATE_PIPELINE_URL", "http://127.0.0.1:" + std::to_string(m.port_b));
+  if (m.embedded()) out.emplace_back("ESTATE_PIPELINE_URL", "http://127.0.0.1:" + std::to_string(m.b.port));
   else if (m.options.pipeline_url) out.emplace_back("ESTATE_PIPELINE_URL", *m.options.pipeline_url);
   out.emplace_back("ESTATE_ADMIN_URL", base + "/_estate");
   if (!m.options.admin_token.empty()) out.emplace_back("ESTATE_ADMIN_TOKEN", m.options.admin_token);
@@ -361,10 +401,10 @@ OJson LiveEstate::report_json() const {
                {"time_scale", m.options.time_scale},
                {"drain_time_scale", m.options.drain_time_scale > 0 ? m.options.drain_time_scale : m.options.time_scale},
                {"wall_s", std::round(m.wall_s * 1000) / 1000},
-               {"interrupted", m.interrupted},
+               {"interrupted", m.interrupted.load()},
                {"endpoints", endpoints},
-               {"estate_side", m.a->stats_json()}};
-  if (m.b) out["pipeline_side"] = m.b->stats_json();
+               {"estate_side", m.a.host->stats_json()}};
+  if (m.b.host) out["pipeline_side"] = m.b.host->stats_json();
   if (!m.embedded())
     out["not_observed"] = "a foreign pipeline's internals: its retries, dead letters, duplicates dropped and recovery times "
                           "(zero or null in this report). inventory_to_channel runs from when a change happened at the "

@@ -75,6 +75,7 @@ class LiveEstate final : public hosts::Host {
   bool quiescent() override;
   std::vector<std::string> busy() override;
   std::uint64_t events() const override;
+  void read_state(const std::function<void()>& f) override;
 
   void set_admin(AdminHandler handler);
   // From this scenario instant on (the end of the demand), the drain's time scale applies.

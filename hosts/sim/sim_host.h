@@ -31,6 +31,7 @@ class SimHost final : public Host, private model::Context {
   bool quiescent() override;
   std::vector<std::string> busy() override;
   std::uint64_t events() const override { return events_; }
+  void read_state(const std::function<void()>& f) override { f(); }
 
   std::uint64_t in_flight() const { return in_flight_; }
 
