@@ -480,326 +480,338 @@ std::optional<Codec::Incoming> wrong_method(Problem& problem, Method method, con
 }
 }  // namespace
 
+namespace {
+
+// Reference resolvers shared by the decoders: each refuses (422) what names nothing.
+model::OrderId placed_order(const Codec& c, const Node& n) {
+  const std::uint64_t wire = n.id();
+  auto o = c.local_order(wire);
+  if (!o) unknown("unknown-order", n.path, "no order " + std::to_string(wire) + " was placed at any channel");
+  return *o;
+}
+model::OrderId received_order(const Codec& c, const Node& n) {
+  const std::uint64_t wire = n.id();
+  auto o = c.local_order(wire);
+  if (!o) unknown("unknown-order", n.path, "order " + std::to_string(wire) + " never reached this pipeline");
+  return *o;
+}
+model::LocId named_location(const Roster& r, std::string_view name, const std::string& path) {
+  auto l = r.find_location(name);
+  if (!l) unknown("unknown-location", path, "no location \"" + printable(name, 60) + "\"");
+  return static_cast<model::LocId>(*l);
+}
+model::SkuId sku_value(const Roster& r, const Node& n) {
+  return static_cast<model::SkuId>(n.integer(0, static_cast<std::int64_t>(r.skus) - 1));
+}
+model::SkuId sku_in_path(const Roster& r, std::string_view s) {
+  const std::uint64_t v = parse_uint(s);
+  if (v >= r.skus) unknown("unknown-sku", "", "no sku " + printable(s, 30) + " in a catalogue of " + std::to_string(r.skus));
+  return static_cast<model::SkuId>(v);
+}
+// An event id names its location and a sequence number there (model::location_scoped_id).
+std::uint64_t event_id(const Codec& c, const Node& n, model::LocId loc) {
+  const std::uint64_t id = c.from_wire_id(n.id(), n.path);
+  if (id < (std::uint64_t{1} << 40) || model::id_location(id) != loc || model::id_sequence(id) >= (std::uint64_t{1} << 32))
+    unknown("unknown-id", n.path, "event " + std::to_string(n.v.get<std::uint64_t>()) + " was not issued by " + c.roster().locations[loc]);
+  return id;
+}
+// A warehouse event or a 945 record, into the message's fields.
+void read_event(const Codec& c, const model::OrderBook& book, const Node& n, model::LocId loc, Msg& e) {
+  const std::string& type = n.at("type").string();
+  e.loc = loc;
+  e.t0 = n.has("at_us") ? n.at("at_us").integer(0, kMaxTime) : 0;
+  if (type == "shipped") {
+    e.op = static_cast<std::uint8_t>(model::WarehouseEvent::shipped);
+    e.ref = event_id(c, n.at("event_id"), loc);
+    e.order = received_order(c, n.at("order_id"));
+    e.mask = read_lines(n.at("lines"), book, e.order);
+  } else if (type == "short_pick") {
+    e.op = static_cast<std::uint8_t>(model::WarehouseEvent::short_pick);
+    e.order = received_order(c, n.at("order_id"));
+    const auto line = static_cast<std::size_t>(n.at("line").integer(0, model::kMaxLinesPerOrder - 1));
+    if (line >= book.lines(e.order).size()) unknown("unknown-line", n.path + "/line", "the order has no line " + std::to_string(line));
+    e.mask = static_cast<model::LineMask>(1u << line);
+    e.sku = book.lines(e.order)[line].sku;
+    e.value = n.at("on_hand").integer(-kMaxUnits, kMaxUnits);
+    e.ref = static_cast<std::uint64_t>(n.at("movements_reported").integer(0, kMaxTime));
+  } else if (type == "movement") {
+    e.op = static_cast<std::uint8_t>(model::WarehouseEvent::movement);
+    e.ref = event_id(c, n.at("event_id"), loc);
+    e.sku = sku_value(c.roster(), n.at("sku"));
+    e.value = n.at("delta").integer(-kMaxUnits, kMaxUnits);
+    e.status = static_cast<std::uint16_t>(movement_type(n.at("movement_type")));
+  } else {
+    bad(n.path + "/type", "one of shipped, short_pick, movement", n.at("type").v);
+  }
+}
+
+}  // namespace
+
 std::optional<Codec::Incoming> Codec::decode_estate(Method method, std::string_view target, std::string_view key,
                                                     std::string_view body, Problem& problem) {
   const auto seg = segments(target);
-  if (seg.empty()) return not_found(problem, target);
+  if (!seg.empty() && seg[0] == "erp") return decode_erp(method, seg, target, key, body, problem);
+  if (seg.size() == 3 && (seg[0] == "wms" || seg[0] == "3pl")) return decode_warehouse(method, seg, target, key, body, problem);
+  if (seg.size() >= 3 && seg[0] == "channels") return decode_channel(method, seg, target, body, problem);
+  return not_found(problem, target);
+}
+
+std::optional<Codec::Incoming> Codec::decode_erp(Method method, const Segments& seg, std::string_view target, std::string_view key,
+                                                 std::string_view body, Problem& problem) {
   Incoming in;
   Msg& m = in.msg;
   m.from = roster_.pipeline();
-  auto order_of = [&](const Node& n) {
-    const std::uint64_t wire = n.id();
-    auto o = local_order(wire);
-    if (!o) unknown("unknown-order", n.path, "no order " + std::to_string(wire) + " was placed at any channel");
-    return *o;
-  };
-  auto location_of = [&](std::string_view name, const std::string& path) {
-    auto l = roster_.find_location(name);
-    if (!l) unknown("unknown-location", path, "no location \"" + printable(name, 60) + "\"");
-    return static_cast<model::LocId>(*l);
-  };
-  auto sku_of = [&](const Node& n) { return static_cast<model::SkuId>(n.integer(0, static_cast<std::int64_t>(roster_.skus) - 1)); };
-  auto sku_segment = [&](std::string_view s) {
-    const std::uint64_t v = parse_uint(s);
-    if (v >= roster_.skus) unknown("unknown-sku", "", "no sku " + printable(s, 30) + " in a catalogue of " + std::to_string(roster_.skus));
-    return static_cast<model::SkuId>(v);
-  };
-
-  if (seg[0] == "erp") {
-    m.to = roster_.erp();
-    m.kind = Kind::erp_request;
-    m.key = key.empty() || method == Method::get ? 0 : key_from_header(key);
-    in.expects_answer = true;
-    if (seg.size() == 2 && seg[1] == "sales-orders") {
-      if (method != Method::post) return wrong_method(problem, method, "POST");
-      const Json j = parse_body(body);
-      const Node n{j, ""};
-      m.op = static_cast<std::uint8_t>(ErpOp::create_order);
-      m.order = order_of(n.at("order_id"));
-      m.mask = read_lines(n.at("lines"), book_, m.order);
-      return in;
-    }
-    if (seg.size() == 2 && seg[1] == "shipments") {
-      if (method != Method::post) return wrong_method(problem, method, "POST");
-      const Json j = parse_body(body);
-      const Node n{j, ""};
-      m.op = static_cast<std::uint8_t>(ErpOp::post_shipment);
-      m.ref = from_wire_id(n.at("shipment_id").id(), "/shipment_id");
-      m.order = order_of(n.at("order_id"));
-      m.loc = location_of(n.at("location").string(), "/location");
-      m.mask = read_lines(n.at("lines"), book_, m.order);
-      m.t0 = n.has("shipped_at_us") ? n.at("shipped_at_us").integer(0, kMaxTime) : 0;
-      return in;
-    }
-    if (seg.size() == 2 && seg[1] == "stock-movements") {
-      if (method != Method::post) return wrong_method(problem, method, "POST");
-      const Json j = parse_body(body);
-      const Node n{j, ""};
-      m.op = static_cast<std::uint8_t>(ErpOp::post_movement);
-      m.ref = from_wire_id(n.at("movement_id").id(), "/movement_id");
-      m.loc = location_of(n.at("location").string(), "/location");
-      m.sku = sku_of(n.at("sku"));
-      m.value = n.at("delta").integer(-kMaxUnits, kMaxUnits);
-      m.t0 = n.has("at_us") ? n.at("at_us").integer(0, kMaxTime) : 0;
-      return in;
-    }
-    if (seg.size() == 3 && seg[1] == "inventory") {
-      if (method != Method::get) return wrong_method(problem, method, "GET");
-      m.op = static_cast<std::uint8_t>(ErpOp::query_inventory);
-      m.loc = location_of(seg[2], "");
-      return in;
-    }
-    if (seg.size() == 4 && seg[1] == "inventory") {
-      if (method != Method::put) return wrong_method(problem, method, "PUT");
-      m.op = static_cast<std::uint8_t>(ErpOp::set_inventory);
-      m.loc = location_of(seg[2], "");
-      m.sku = sku_segment(seg[3]);
-      const Json j = parse_body(body);
-      const Node n{j, ""};
-      m.value = n.at("on_hand").integer(-kMaxUnits, kMaxUnits);
-      m.ref = static_cast<std::uint64_t>(n.at("movements_applied").integer(0, kMaxTime));
-      return in;
-    }
-    return not_found(problem, target);
+  m.to = roster_.erp();
+  m.kind = Kind::erp_request;
+  m.key = key.empty() || method == Method::get ? 0 : key_from_header(key);
+  in.expects_answer = true;
+  if (seg.size() == 2 && seg[1] == "sales-orders") {
+    if (method != Method::post) return wrong_method(problem, method, "POST");
+    const Json j = parse_body(body);
+    const Node n{j, ""};
+    m.op = static_cast<std::uint8_t>(ErpOp::create_order);
+    m.order = placed_order(*this, n.at("order_id"));
+    m.mask = read_lines(n.at("lines"), book_, m.order);
+    return in;
   }
-
-  if ((seg[0] == "wms" || seg[0] == "3pl") && seg.size() == 3) {
-    const auto l = roster_.find_location(seg[1]);
-    if (!l || roster_.third_party[*l] != (seg[0] == "3pl")) return not_found(problem, target);
-    m.to = roster_.location(*l);
-    m.loc = static_cast<model::LocId>(*l);
-    m.key = key.empty() ? 0 : key_from_header(key);
-    in.expects_answer = true;
-    if (seg[2] == "inventory") {
-      if (method != Method::get) return wrong_method(problem, method, "GET");
-      m.kind = Kind::inventory_query;
-      return in;
-    }
-    if (seg[0] == "wms" && seg[2] == "releases") {
-      if (method != Method::post) return wrong_method(problem, method, "POST");
-      const Json j = parse_body(body);
-      const Node n{j, ""};
-      m.kind = Kind::release;
-      m.order = order_of(n.at("order_id"));
-      m.mask = read_lines(n.at("lines"), book_, m.order);
-      return in;
-    }
-    if (seg[0] == "3pl" && seg[2] == "shipping-orders") {
-      if (method != Method::post) return wrong_method(problem, method, "POST");
-      const Json j = parse_body(body);
-      const Node n{j, ""};
-      const Node orders = n.at("orders");
-      const std::size_t count = orders.array_size(100'000);
-      model::Doc doc;
-      doc.reserve(count * 3);
-      for (std::size_t i = 0; i < count; ++i) {
-        const Node o = orders[i];
-        const model::OrderId order = order_of(o.at("order_id"));
-        doc.push_back(order);
-        doc.push_back(read_lines(o.at("lines"), book_, order));
-        const std::string ikey = o.has("idempotency_key") ? o.at("idempotency_key").string() : std::string();
-        doc.push_back(ikey.empty() ? 0 : static_cast<std::int64_t>(key_from_header(ikey)));
-      }
-      m.kind = Kind::release_batch;
-      m.doc = docs_.put(std::move(doc));
-      return in;
-    }
-    return not_found(problem, target);
+  if (seg.size() == 2 && seg[1] == "shipments") {
+    if (method != Method::post) return wrong_method(problem, method, "POST");
+    const Json j = parse_body(body);
+    const Node n{j, ""};
+    m.op = static_cast<std::uint8_t>(ErpOp::post_shipment);
+    m.ref = from_wire_id(n.at("shipment_id").id(), "/shipment_id");
+    m.order = placed_order(*this, n.at("order_id"));
+    m.loc = named_location(roster_, n.at("location").string(), "/location");
+    m.mask = read_lines(n.at("lines"), book_, m.order);
+    m.t0 = n.has("shipped_at_us") ? n.at("shipped_at_us").integer(0, kMaxTime) : 0;
+    return in;
   }
-
-  if (seg[0] == "channels" && seg.size() >= 3) {
-    const auto c = roster_.find_channel(seg[1]);
-    if (!c) return not_found(problem, target);
-    m.to = roster_.channel(*c);
-    in.ack_status = 204;
-    auto own_order = [&](const Node& n) {
-      const model::OrderId o = order_of(n);
-      if (book_.order(o).channel != *c)
-        unknown("wrong-channel", n.path, "order " + std::to_string(n.v.get<std::uint64_t>()) + " was placed at " +
-                                             roster_.channels[book_.order(o).channel] + ", not here");
-      return o;
-    };
-    if (seg.size() == 3 && (seg[2] == "order-acks" || seg[2] == "order-cancellations")) {
-      if (method != Method::post) return wrong_method(problem, method, "POST");
-      const Json j = parse_body(body);
-      const Node n{j, ""};
-      const bool ack = seg[2] == "order-acks";
-      m.kind = ack ? Kind::order_ack : Kind::line_cancelled;
-      m.order = own_order(n.at("order_id"));
-      m.mask = read_line_numbers(n.at(ack ? "accepted_lines" : "lines"), book_, m.order);
-      return in;
-    }
-    if (seg[2] == "availability" && seg.size() <= 4) {
-      if (method != Method::put) return wrong_method(problem, method, "PUT");
-      const Json j = parse_body(body);
-      const Node n{j, ""};
-      // Sequence and version are optional: without them a figure is taken as the newest
-      // (the host numbers it), and inventory_to_channel is measured at the boundary.
-      m.ref = n.has("sequence") ? static_cast<std::uint64_t>(n.at("sequence").integer(0, kMaxTime)) : 0;
-      m.id = n.has("version") ? static_cast<std::uint64_t>(n.at("version").integer(0, kMaxTime)) : 0;
-      m.status = (n.has("sequence") ? 1 : 0) | (n.has("version") ? 2 : 0);  // which were given
-      if (seg.size() == 4) {
-        m.kind = Kind::availability;
-        m.sku = sku_segment(seg[3]);
-        m.value = n.at("available").integer(0, INT32_MAX);
-        return in;
-      }
-      const Node a = n.at("available");
-      if (a.array_size(roster_.skus) != roster_.skus)
-        bad("/available", "an array of " + std::to_string(roster_.skus) + " figures, one per sku", Json(a.v.size()));
-      model::Doc doc(roster_.skus);
-      for (std::size_t s = 0; s < roster_.skus; ++s) doc[s] = a[s].integer(0, INT32_MAX);
-      m.kind = Kind::availability_snapshot;
-      m.doc = docs_.put(std::move(doc));
-      return in;
-    }
-    return not_found(problem, target);
+  if (seg.size() == 2 && seg[1] == "stock-movements") {
+    if (method != Method::post) return wrong_method(problem, method, "POST");
+    const Json j = parse_body(body);
+    const Node n{j, ""};
+    m.op = static_cast<std::uint8_t>(ErpOp::post_movement);
+    m.ref = from_wire_id(n.at("movement_id").id(), "/movement_id");
+    m.loc = named_location(roster_, n.at("location").string(), "/location");
+    m.sku = sku_value(roster_, n.at("sku"));
+    m.value = n.at("delta").integer(-kMaxUnits, kMaxUnits);
+    m.t0 = n.has("at_us") ? n.at("at_us").integer(0, kMaxTime) : 0;
+    return in;
+  }
+  if (seg.size() == 3 && seg[1] == "inventory") {
+    if (method != Method::get) return wrong_method(problem, method, "GET");
+    m.op = static_cast<std::uint8_t>(ErpOp::query_inventory);
+    m.loc = named_location(roster_, seg[2], "");
+    return in;
+  }
+  if (seg.size() == 4 && seg[1] == "inventory") {
+    if (method != Method::put) return wrong_method(problem, method, "PUT");
+    m.op = static_cast<std::uint8_t>(ErpOp::set_inventory);
+    m.loc = named_location(roster_, seg[2], "");
+    m.sku = sku_in_path(roster_, seg[3]);
+    const Json j = parse_body(body);
+    const Node n{j, ""};
+    m.value = n.at("on_hand").integer(-kMaxUnits, kMaxUnits);
+    m.ref = static_cast<std::uint64_t>(n.at("movements_applied").integer(0, kMaxTime));
+    return in;
   }
   return not_found(problem, target);
+}
+
+std::optional<Codec::Incoming> Codec::decode_warehouse(Method method, const Segments& seg, std::string_view target,
+                                                       std::string_view key, std::string_view body, Problem& problem) {
+  const auto l = roster_.find_location(seg[1]);
+  if (!l || roster_.third_party[*l] != (seg[0] == "3pl")) return not_found(problem, target);
+  Incoming in;
+  Msg& m = in.msg;
+  m.from = roster_.pipeline();
+  m.to = roster_.location(*l);
+  m.loc = static_cast<model::LocId>(*l);
+  m.key = key.empty() ? 0 : key_from_header(key);
+  in.expects_answer = true;
+  if (seg[2] == "inventory") {
+    if (method != Method::get) return wrong_method(problem, method, "GET");
+    m.kind = Kind::inventory_query;
+    return in;
+  }
+  if (seg[0] == "wms" && seg[2] == "releases") {
+    if (method != Method::post) return wrong_method(problem, method, "POST");
+    const Json j = parse_body(body);
+    const Node n{j, ""};
+    m.kind = Kind::release;
+    m.order = placed_order(*this, n.at("order_id"));
+    m.mask = read_lines(n.at("lines"), book_, m.order);
+    return in;
+  }
+  if (seg[0] == "3pl" && seg[2] == "shipping-orders") {
+    if (method != Method::post) return wrong_method(problem, method, "POST");
+    const Json j = parse_body(body);
+    const Node n{j, ""};
+    const Node orders = n.at("orders");
+    const std::size_t count = orders.array_size(100'000);
+    model::Doc doc;
+    doc.reserve(count * 3);
+    for (std::size_t i = 0; i < count; ++i) {
+      const Node o = orders[i];
+      const model::OrderId order = placed_order(*this, o.at("order_id"));
+      doc.push_back(order);
+      doc.push_back(read_lines(o.at("lines"), book_, order));
+      const std::string ikey = o.has("idempotency_key") ? o.at("idempotency_key").string() : std::string();
+      doc.push_back(ikey.empty() ? 0 : static_cast<std::int64_t>(key_from_header(ikey)));
+    }
+    m.kind = Kind::release_batch;
+    m.doc = docs_.put(std::move(doc));
+    return in;
+  }
+  return not_found(problem, target);
+}
+
+std::optional<Codec::Incoming> Codec::decode_channel(Method method, const Segments& seg, std::string_view target,
+                                                     std::string_view body, Problem& problem) {
+  const auto c = roster_.find_channel(seg[1]);
+  if (!c) return not_found(problem, target);
+  Incoming in;
+  Msg& m = in.msg;
+  m.from = roster_.pipeline();
+  m.to = roster_.channel(*c);
+  in.ack_status = 204;
+  auto own_order = [&](const Node& n) {
+    const model::OrderId o = placed_order(*this, n);
+    if (book_.order(o).channel != *c)
+      unknown("wrong-channel", n.path, "order " + std::to_string(n.v.get<std::uint64_t>()) + " was placed at " +
+                                           roster_.channels[book_.order(o).channel] + ", not here");
+    return o;
+  };
+  if (seg.size() == 3 && (seg[2] == "order-acks" || seg[2] == "order-cancellations")) {
+    if (method != Method::post) return wrong_method(problem, method, "POST");
+    const Json j = parse_body(body);
+    const Node n{j, ""};
+    const bool ack = seg[2] == "order-acks";
+    m.kind = ack ? Kind::order_ack : Kind::line_cancelled;
+    m.order = own_order(n.at("order_id"));
+    m.mask = read_line_numbers(n.at(ack ? "accepted_lines" : "lines"), book_, m.order);
+    return in;
+  }
+  if (seg[2] == "availability" && seg.size() <= 4) {
+    if (method != Method::put) return wrong_method(problem, method, "PUT");
+    const Json j = parse_body(body);
+    const Node n{j, ""};
+    // Sequence and version are optional: without them a figure is taken as the newest
+    // (the host numbers it), and inventory_to_channel is measured at the boundary.
+    m.ref = n.has("sequence") ? static_cast<std::uint64_t>(n.at("sequence").integer(0, kMaxTime)) : 0;
+    m.id = n.has("version") ? static_cast<std::uint64_t>(n.at("version").integer(0, kMaxTime)) : 0;
+    m.status = (n.has("sequence") ? 1 : 0) | (n.has("version") ? 2 : 0);  // which were given
+    if (seg.size() == 4) {
+      m.kind = Kind::availability;
+      m.sku = sku_in_path(roster_, seg[3]);
+      m.value = n.at("available").integer(0, INT32_MAX);
+      return in;
+    }
+    const Node a = n.at("available");
+    if (a.array_size(roster_.skus) != roster_.skus)
+      bad("/available", "an array of " + std::to_string(roster_.skus) + " figures, one per sku", Json(a.v.size()));
+    model::Doc doc(roster_.skus);
+    for (std::size_t s = 0; s < roster_.skus; ++s) doc[s] = a[s].integer(0, INT32_MAX);
+    m.kind = Kind::availability_snapshot;
+    m.doc = docs_.put(std::move(doc));
+    return in;
+  }
+  return not_found(problem, target);
+}
+
+// An order webhook: a new order enters the pipeline's own book; a redelivery is the same order.
+Codec::Incoming Codec::decode_webhook(std::string_view body, std::string_view key) {
+  const Json j = parse_body(body);
+  const Node n{j, ""};
+  const std::uint64_t wire = n.at("order_id").id();
+  const Node ch = n.at("channel");
+  const auto c = roster_.find_channel(ch.string());
+  if (!c) unknown("unknown-channel", "/channel", "no channel \"" + printable(ch.string(), 60) + "\"");
+  const sim::Tick placed_at = n.at("placed_at_us").integer(0, kMaxTime);
+  const Node lines = n.at("lines");
+  const std::size_t count = lines.array_size(model::kMaxLinesPerOrder);
+  if (count == 0) bad("/lines", "at least one line", lines.v);
+  model::OrderLine parsed[model::kMaxLinesPerOrder];
+  for (std::size_t i = 0; i < count; ++i) {
+    const Node l = lines[i];
+    if (l.at("line").integer(0, model::kMaxLinesPerOrder - 1) != static_cast<std::int64_t>(i))
+      bad(l.path + "/line", "lines numbered from 0 in order (" + std::to_string(i) + ")", l.at("line").v);
+    parsed[i] = {sku_value(roster_, l.at("sku")), static_cast<std::int32_t>(l.at("qty").integer(1, kMaxUnits))};
+  }
+  auto known = local_order(wire);
+  if (!known) {
+    const model::OrderId id = book_.add(static_cast<model::ChannelId>(*c), placed_at, std::span(parsed, count));
+    wire_of_.push_back(wire);
+    local_of_.emplace(wire, id);
+    known = id;
+  } else if (book_.order(*known).channel != *c) {  // a redelivery is the same order, from the same channel
+    unknown("order-conflict", "/channel", "order " + std::to_string(wire) + " came from " + roster_.channels[book_.order(*known).channel] +
+                                              " before, not " + roster_.channels[*c]);
+  }
+  Incoming in;
+  Msg& m = in.msg;
+  m.kind = Kind::order_delivery;
+  m.to = roster_.pipeline();
+  m.from = roster_.channel(*c);
+  m.order = *known;
+  m.key = key.empty() ? wire : key_from_header(key);
+  m.t0 = book_.order(*known).placed_at;
+  in.expects_answer = true;
+  in.ack_status = 202;
+  return in;
 }
 
 std::optional<Codec::Incoming> Codec::decode_pipeline(Method method, std::string_view target, std::string_view key,
                                                       std::string_view body, Problem& problem) {
   const auto seg = segments(target);
+  const bool file = seg.size() == 2 && seg[0] == "warehouse-files" && (seg[1] == "945" || seg[1] == "846");
+  if (!(seg.size() == 1 && (seg[0] == "orders" || seg[0] == "warehouse-events")) && !file) return not_found(problem, target);
+  if (method != Method::post) return wrong_method(problem, method, "POST");
+  if (seg[0] == "orders") return decode_webhook(body, key);
+  const Json j = parse_body(body);
+  const Node n{j, ""};
   Incoming in;
   Msg& m = in.msg;
   m.to = roster_.pipeline();
   in.ack_status = 202;
-  auto location_of = [&](const Node& n) {
-    auto l = roster_.find_location(n.string());
-    if (!l) unknown("unknown-location", n.path, "no location \"" + printable(n.string(), 60) + "\"");
-    return static_cast<model::LocId>(*l);
-  };
-  auto known_order = [&](const Node& n) {
-    const std::uint64_t wire = n.id();
-    auto o = local_order(wire);
-    if (!o) unknown("unknown-order", n.path, "order " + std::to_string(wire) + " never reached this pipeline");
-    return *o;
-  };
-  auto sku_of = [&](const Node& n) { return static_cast<model::SkuId>(n.integer(0, static_cast<std::int64_t>(roster_.skus) - 1)); };
-  // An event id names its location and a sequence number there (model::location_scoped_id).
-  auto event_id = [&](const Node& n, model::LocId loc) {
-    const std::uint64_t id = from_wire_id(n.id(), n.path);
-    if (id < (std::uint64_t{1} << 40) || model::id_location(id) != loc || model::id_sequence(id) >= (std::uint64_t{1} << 32))
-      unknown("unknown-id", n.path, "event " + std::to_string(n.v.get<std::uint64_t>()) + " was not issued by " + roster_.locations[loc]);
-    return id;
-  };
-  // A warehouse event or a 945 record, into the message's fields.
-  auto read_event = [&](const Node& n, model::LocId loc, Msg& e) {
-    const std::string& type = n.at("type").string();
-    e.loc = loc;
-    e.t0 = n.has("at_us") ? n.at("at_us").integer(0, kMaxTime) : 0;
-    if (type == "shipped") {
-      e.op = static_cast<std::uint8_t>(model::WarehouseEvent::shipped);
-      e.ref = event_id(n.at("event_id"), loc);
-      e.order = known_order(n.at("order_id"));
-      e.mask = read_lines(n.at("lines"), book_, e.order);
-    } else if (type == "short_pick") {
-      e.op = static_cast<std::uint8_t>(model::WarehouseEvent::short_pick);
-      e.order = known_order(n.at("order_id"));
-      const auto line = static_cast<std::size_t>(n.at("line").integer(0, model::kMaxLinesPerOrder - 1));
-      if (line >= book_.lines(e.order).size()) unknown("unknown-line", n.path + "/line", "the order has no line " + std::to_string(line));
-      e.mask = static_cast<model::LineMask>(1u << line);
-      e.sku = book_.lines(e.order)[line].sku;
-      e.value = n.at("on_hand").integer(-kMaxUnits, kMaxUnits);
-      e.ref = static_cast<std::uint64_t>(n.at("movements_reported").integer(0, kMaxTime));
-    } else if (type == "movement") {
-      e.op = static_cast<std::uint8_t>(model::WarehouseEvent::movement);
-      e.ref = event_id(n.at("event_id"), loc);
-      e.sku = sku_of(n.at("sku"));
-      e.value = n.at("delta").integer(-kMaxUnits, kMaxUnits);
-      e.status = static_cast<std::uint16_t>(movement_type(n.at("movement_type")));
-    } else {
-      bad(n.path + "/type", "one of shipped, short_pick, movement", n.at("type").v);
-    }
-  };
-
-  if (seg.size() == 1 && seg[0] == "orders") {
-    if (method != Method::post) return wrong_method(problem, method, "POST");
-    const Json j = parse_body(body);
-    const Node n{j, ""};
-    const std::uint64_t wire = n.at("order_id").id();
-    const Node ch = n.at("channel");
-    const auto c = roster_.find_channel(ch.string());
-    if (!c) unknown("unknown-channel", "/channel", "no channel \"" + printable(ch.string(), 60) + "\"");
-    const sim::Tick placed_at = n.at("placed_at_us").integer(0, kMaxTime);
-    const Node lines = n.at("lines");
-    const std::size_t count = lines.array_size(model::kMaxLinesPerOrder);
-    if (count == 0) bad("/lines", "at least one line", lines.v);
-    model::OrderLine parsed[model::kMaxLinesPerOrder];
-    for (std::size_t i = 0; i < count; ++i) {
-      const Node l = lines[i];
-      if (l.at("line").integer(0, model::kMaxLinesPerOrder - 1) != static_cast<std::int64_t>(i))
-        bad(l.path + "/line", "lines numbered from 0 in order (" + std::to_string(i) + ")", l.at("line").v);
-      parsed[i] = {sku_of(l.at("sku")), static_cast<std::int32_t>(l.at("qty").integer(1, kMaxUnits))};
-    }
-    auto known = local_order(wire);
-    if (!known) {
-      const model::OrderId id = book_.add(static_cast<model::ChannelId>(*c), placed_at, std::span(parsed, count));
-      wire_of_.push_back(wire);
-      local_of_.emplace(wire, id);
-      known = id;
-    } else if (book_.order(*known).channel != *c) {  // a redelivery is the same order, from the same channel
-      unknown("order-conflict", "/channel", "order " + std::to_string(wire) + " came from " + roster_.channels[book_.order(*known).channel] +
-                                                " before, not " + roster_.channels[*c]);
-    }
-    m.kind = Kind::order_delivery;
-    m.from = roster_.channel(*c);
-    m.order = *known;
-    m.key = key.empty() ? wire : key_from_header(key);
-    m.t0 = book_.order(*known).placed_at;
-    in.expects_answer = true;
-    return in;
-  }
-  if (seg.size() == 1 && seg[0] == "warehouse-events") {
-    if (method != Method::post) return wrong_method(problem, method, "POST");
-    const Json j = parse_body(body);
-    const Node n{j, ""};
-    const model::LocId loc = location_of(n.at("location"));
+  const model::LocId loc = named_location(roster_, n.at("location").string(), "/location");
+  m.from = roster_.location(loc);
+  if (!file) {
     if (roster_.third_party[loc]) unknown("wrong-location", "/location", roster_.locations[loc] + " is a 3PL: it sends files, not events");
     m.kind = Kind::warehouse_event;
-    m.from = roster_.location(loc);
-    read_event(n, loc, m);
+    read_event(*this, book_, n, loc, m);
     return in;
   }
-  if (seg.size() == 2 && seg[0] == "warehouse-files" && (seg[1] == "945" || seg[1] == "846")) {
-    if (method != Method::post) return wrong_method(problem, method, "POST");
-    const Json j = parse_body(body);
-    const Node n{j, ""};
-    const model::LocId loc = location_of(n.at("location"));
-    if (!roster_.third_party[loc]) unknown("wrong-location", "/location", roster_.locations[loc] + " is a WMS: it sends events, not files");
-    m.kind = Kind::warehouse_batch;
-    m.from = roster_.location(loc);
-    m.loc = loc;
-    m.t0 = n.has("at_us") ? n.at("at_us").integer(0, kMaxTime) : 0;
-    model::Doc doc;
-    if (seg[1] == "846") {
-      m.op = static_cast<std::uint8_t>(model::WarehouseBatch::inventory);
-      const Node on_hand = n.at("on_hand"), reported = n.at("movements_reported");
-      if (on_hand.array_size(roster_.skus) != roster_.skus) bad("/on_hand", "one figure per sku", Json(on_hand.v.size()));
-      if (reported.array_size(roster_.skus) != roster_.skus) bad("/movements_reported", "one count per sku", Json(reported.v.size()));
-      doc.resize(2 * roster_.skus);
-      for (std::size_t s = 0; s < roster_.skus; ++s) {
-        doc[s] = on_hand[s].integer(-kMaxUnits, kMaxUnits);
-        doc[roster_.skus + s] = reported[s].integer(0, kMaxTime);
-      }
-    } else {
-      m.op = static_cast<std::uint8_t>(model::WarehouseBatch::advice);
-      const Node records = n.at("records");
-      const std::size_t count = records.array_size(1'000'000);
-      doc.reserve(count * 8);
-      for (std::size_t i = 0; i < count; ++i) {
-        Msg e;
-        read_event(records[i], loc, e);
-        const std::int64_t r[8] = {e.op, e.order == model::kNoOrder ? 0 : e.order, e.mask, e.sku, e.value,
-                                   static_cast<std::int64_t>(e.ref), e.t0, e.status};
-        doc.insert(doc.end(), r, r + 8);
-      }
+  if (!roster_.third_party[loc]) unknown("wrong-location", "/location", roster_.locations[loc] + " is a WMS: it sends events, not files");
+  m.kind = Kind::warehouse_batch;
+  m.loc = loc;
+  m.t0 = n.has("at_us") ? n.at("at_us").integer(0, kMaxTime) : 0;
+  model::Doc doc;
+  if (seg[1] == "846") {
+    m.op = static_cast<std::uint8_t>(model::WarehouseBatch::inventory);
+    const Node on_hand = n.at("on_hand"), reported = n.at("movements_reported");
+    if (on_hand.array_size(roster_.skus) != roster_.skus) bad("/on_hand", "one figure per sku", Json(on_hand.v.size()));
+    if (reported.array_size(roster_.skus) != roster_.skus) bad("/movements_reported", "one count per sku", Json(reported.v.size()));
+    doc.resize(2 * roster_.skus);
+    for (std::size_t s = 0; s < roster_.skus; ++s) {
+      doc[s] = on_hand[s].integer(-kMaxUnits, kMaxUnits);
+      doc[roster_.skus + s] = reported[s].integer(0, kMaxTime);
     }
-    m.doc = docs_.put(std::move(doc));
-    return in;
+  } else {
+    m.op = static_cast<std::uint8_t>(model::WarehouseBatch::advice);
+    const Node records = n.at("records");
+    const std::size_t count = records.array_size(1'000'000);
+    doc.reserve(count * 8);
+    for (std::size_t i = 0; i < count; ++i) {
+      Msg e;
+      read_event(*this, book_, records[i], loc, e);
+      const std::int64_t r[8] = {e.op, e.order == model::kNoOrder ? 0 : e.order, e.mask, e.sku, e.value,
+                                 static_cast<std::int64_t>(e.ref), e.t0, e.status};
+      doc.insert(doc.end(), r, r + 8);
+    }
   }
-  return not_found(problem, target);
+  m.doc = docs_.put(std::move(doc));
+  return in;
 }
 
 // ------------------------------------------------------------------------------ responses

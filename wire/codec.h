@@ -131,13 +131,25 @@ class Codec {
   std::uint64_t wire_order(model::OrderId id) const;
   std::optional<model::OrderId> local_order(std::uint64_t wire) const;
   model::OrderBook& book() { return book_; }
+  // An event id (shipment, movement) as sent on the wire, and back; from_wire_id refuses (an
+  // exception the decoders turn into a 422 problem) an id this run did not issue.
+  std::uint64_t to_wire_id(std::uint64_t id) const;
+  std::uint64_t from_wire_id(std::uint64_t wire, const std::string& path) const;
   const Roster& roster() const { return roster_; }
 
  private:
+  using Segments = std::vector<std::string_view>;
   std::optional<Incoming> decode_estate(Method method, std::string_view path, std::string_view key, std::string_view body,
                                         Problem& problem);
+  std::optional<Incoming> decode_erp(Method method, const Segments& seg, std::string_view target, std::string_view key,
+                                     std::string_view body, Problem& problem);
+  std::optional<Incoming> decode_warehouse(Method method, const Segments& seg, std::string_view target, std::string_view key,
+                                           std::string_view body, Problem& problem);
+  std::optional<Incoming> decode_channel(Method method, const Segments& seg, std::string_view target, std::string_view body,
+                                         Problem& problem);
   std::optional<Incoming> decode_pipeline(Method method, std::string_view path, std::string_view key,
                                           std::string_view body, Problem& problem);
+  Incoming decode_webhook(std::string_view body, std::string_view key);
 
   const Roster& roster_;
   Side side_;
@@ -145,8 +157,6 @@ class Codec {
   Docs& docs_;
   double time_scale_;
   std::uint64_t id_base_;
-  std::uint64_t to_wire_id(std::uint64_t id) const;
-  std::uint64_t from_wire_id(std::uint64_t wire, const std::string& path) const;
   // Pipeline side: wire ids of the orders in its book, and the way back.
   std::vector<std::uint64_t> wire_of_;
   std::unordered_map<std::uint64_t, model::OrderId> local_of_;
