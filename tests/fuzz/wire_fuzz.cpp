@@ -513,7 +513,7 @@ void http_requests(World& w, wire::Side side, std::string_view bytes) {
     if (ec || !parser.is_done()) {
       // The server answers 400 (413, 431) and closes; or the peer hung up mid-request.
       if (kVerbose) std::fprintf(stderr, "wire_fuzz: not a request: %s\n", ec ? ec.message().c_str() : "incomplete");
-      wire::Problem p{400, "malformed-request", "Malformed request", "not a valid HTTP/1.1 request: " + ec.message()};
+      wire::Problem p{400, "malformed-request", "Malformed request", "not a valid HTTP/1.1 request: " + ec.message(), {}};
       (void)wire::problem_json(p);
       return;
     }
