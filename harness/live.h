@@ -44,9 +44,5 @@ RunResult run_live(const Scenario& scenario, const LiveRunOptions& options);
 // The mocks with no demand and no timeline, until interrupted (or for_s > 0 seconds).
 void serve_estate(const Scenario& scenario, const LiveRunOptions& options, double for_s);
 
-// The admin API (/_estate/...): state, outages, throttles, duplicate storms by hand.
-class Estate;
-// `live` gives the run's ids on the wire and its clock.
-hosts::live::AdminHandler admin_api(Estate& estate, hosts::live::LiveEstate& live);
 
 }  // namespace estate::harness

@@ -68,7 +68,7 @@ URL_SAFE = re.compile(r"^[A-Za-z0-9._~-]+$")
 LATE_ANSWER_S = 0.5  # the stub answers one 846 this late: within the estate's answer timeout (at least 1 s)
 
 # The routes the code serves, as (method, path template, side). Estate side: Codec::decode_estate
-# (wire/codec.cpp) and admin_api (harness/live.cpp); pipeline side: Codec::decode_pipeline.
+# (wire/codec.cpp) and the admin API (harness/admin.cpp); pipeline side: Codec::decode_pipeline.
 # GET /_estate/ is the same route as GET /_estate (a trailing slash is dropped when matching).
 ROUTES_IN_CODE = [
     ("post", "/erp/sales-orders", "estate"),
@@ -1359,7 +1359,7 @@ def routes_part(contract, src, covered):
     segments = {s for t in contract.doc["paths"] for s in t.split("/") if s and not s.startswith("{")}
     try:
         codec = open(os.path.join(src, "wire", "codec.cpp")).read()
-        live = open(os.path.join(src, "harness", "live.cpp")).read()
+        live = open(os.path.join(src, "harness", "admin.cpp")).read()
     except OSError as e:
         FAILS.add("routes", f"cannot read the sources: {e}")
         return
@@ -1368,15 +1368,20 @@ def routes_part(contract, src, covered):
         FAILS.add("routes", f"found only {sorted(literals)} as route literals in wire/codec.cpp: has the routing changed shape?")
     for lit in sorted(literals - segments):
         FAILS.add("routes", f"wire/codec.cpp routes on the path segment {lit!r}, which no path of the document has")
-    admin_literals = set(re.findall(r'p\s*==\s*"(/[^"]*)"', live)) | set(re.findall(r'p\.rfind\("(/[^"]*)"', live))
-    admin_literals |= {"/" + m for m in re.findall(r'p\.substr\(p\.size\(\) - \d+\)\s*==\s*"/([^"]+)"', live)}
+    admin_literals = set(re.findall(r'p\s*==\s*"(/[^"]*)"', live))
+    ending = re.findall(r'ended\(p,\s*"(/[^"]*)"\)', live)  # "/outages/" routes /outages/<name>/end
     if len(admin_literals) < 6:
-        FAILS.add("routes", f"found only {sorted(admin_literals)} as admin routes in harness/live.cpp: has admin_api changed shape?")
+        FAILS.add("routes", f"found only {sorted(admin_literals)} as admin routes in harness/admin.cpp: has the admin API changed shape?")
     admin_paths = [t[len("/_estate"):] for t in contract.doc["paths"] if t.startswith("/_estate")]
+    if len(ending) < 2:
+        FAILS.add("routes", f"found only {ending} as /<name>/end admin routes in harness/admin.cpp")
+    for prefix in ending:
+        if not any(re.fullmatch(re.escape(prefix) + r"\{[^}/]+\}/end", p) for p in admin_paths):
+            FAILS.add("routes", f"the admin API (harness/admin.cpp) routes on {prefix}<name>/end, which no /_estate path of the document has")
     for lit in sorted(admin_literals):
         lit_n = lit.rstrip("/")
         if not any(p == lit_n or p.startswith(lit_n + "/") or p.endswith(lit) or lit_n == "" for p in admin_paths):
-            FAILS.add("routes", f"admin_api (harness/live.cpp) routes on {lit!r}, which no /_estate path of the document has")
+            FAILS.add("routes", f"the admin API (harness/admin.cpp) routes on {lit!r}, which no /_estate path of the document has")
 
 
 # ========================================================================================= main
