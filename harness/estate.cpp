@@ -91,7 +91,7 @@ sim::Tick series_interval(const Scenario& sc) {
 
 Estate::Estate(const Scenario& sc, std::uint64_t seed, EstateOptions options)
     : scenario_(sc), seed_(seed), locations_(sc.locations.size()), channel_count_(sc.channels.size()) {
-  const std::size_t L = sc.locations.size(), C = sc.channels.size(), N = sc.skus;
+  const std::size_t L = sc.locations.size(), N = sc.skus;
   const auto pop = popularity(sc);
   demand_ = harness::base_demand(sc, pop);
 
@@ -104,6 +104,20 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, EstateOptions options)
           share > 0 ? sc.min_units : 0, std::llround(sim::to_seconds(sc.cover) * demand_[s] * share));
     }
 
+  build_metrics(initial);
+  build_mocks(initial, pop);
+  if (options.site == PipelineSite::embedded) build_pipeline(initial, options);
+  metrics_->set_probe({[this](model::LocId l) -> std::span<const std::int64_t> {
+                         return wms_[l] ? wms_[l]->stock().on_hand_all() : tpl_[l]->stock().on_hand_all();
+                       },
+                       [this](model::LocId l) { return erp_->on_hand_row(l); },
+                       [this](model::ChannelId c) -> std::span<const std::int32_t> { return channels_[c]->views(); }});
+}
+
+
+void Estate::build_metrics(const std::vector<std::int64_t>& initial) {
+  const Scenario& sc = scenario_;
+  const std::size_t L = sc.locations.size(), N = sc.skus;
   system_names_ = {"erp"};
   for (const auto& l : sc.locations) system_names_.push_back(l.name);
   for (const auto& c : sc.channels) system_names_.push_back(c.name);
@@ -126,6 +140,11 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, EstateOptions options)
   ms.series_interval = series_interval(sc);
   metrics_ = std::make_unique<Metrics>(ms, book_);
 
+}
+
+void Estate::build_mocks(const std::vector<std::int64_t>& initial, const std::vector<double>& pop) {
+  const Scenario& sc = scenario_;
+  const std::size_t L = sc.locations.size(), C = sc.channels.size(), N = sc.skus;
   mocks::ErpConfig ec = sc.erp;
   ec.skus = N;
   ec.locations = L;
@@ -144,7 +163,7 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, EstateOptions options)
       wc.loc = static_cast<model::LocId>(l);
       wc.initial_on_hand = std::move(stock);
       wc.pipeline = pipeline_address();
-      wc.fault_seed = sim::Rng::stream(seed, "delivery:" + spec.name).next();
+      wc.fault_seed = sim::Rng::stream(seed_, "delivery:" + spec.name).next();
       wms_[l] = std::make_unique<mocks::Wms>(wc, book_, *metrics_);
     } else {
       mocks::TplConfig tc = spec.tpl;
@@ -152,7 +171,7 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, EstateOptions options)
       tc.loc = static_cast<model::LocId>(l);
       tc.initial_on_hand = std::move(stock);
       tc.pipeline = pipeline_address();
-      tc.fault_seed = sim::Rng::stream(seed, "delivery:" + spec.name).next();
+      tc.fault_seed = sim::Rng::stream(seed_, "delivery:" + spec.name).next();
       tpl_[l] = std::make_unique<mocks::Tpl>(tc, book_, *metrics_);
     }
   }
@@ -181,35 +200,32 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, EstateOptions options)
     cc.attempts = spec.attempts;
     cc.retry_base = spec.retry_base;
     cc.retry_cap = spec.retry_cap;
-    cc.demand_seed = sim::Rng::stream(seed, "demand:" + spec.name).next();
+    cc.demand_seed = sim::Rng::stream(seed_, "demand:" + spec.name).next();
     cc.pipeline = pipeline_address();
     cc.faults = {spec.duplicates, spec.duplicate_delay_s, spec.reorder};
-    cc.fault_seed = sim::Rng::stream(seed, "delivery:" + spec.name).next();
+    cc.fault_seed = sim::Rng::stream(seed_, "delivery:" + spec.name).next();
     channels_[c] = std::make_unique<mocks::Channel>(cc, book_, *metrics_);
   }
 
-  if (options.site == PipelineSite::embedded) {
-    pipeline::PipelineConfig pc = sc.pipeline;
-    pc.skus = N;
-    pc.erp = erp_address();
-    pc.safety_stock = sc.safety_stock;
-    pc.initial_on_hand = initial;
-    pc.locations.clear();
-    for (std::size_t l = 0; l < L; ++l)
-      pc.locations.push_back({sc.locations[l].name, location_address(l), sc.locations[l].kind == LocationKind::tpl,
-                              sc.locations[l].orders_interval});
-    pc.channels.clear();
-    for (std::size_t c = 0; c < C; ++c)
-      pc.channels.push_back({channel_address(c), sc.channels[c].feed, sc.channels[c].feed_interval, sc.channels[c].sells_from});
-    pipeline_ = std::make_unique<pipeline::Pipeline>(pc, options.pipeline_book ? *options.pipeline_book : book_,
-                                                     options.pipeline_observer ? *options.pipeline_observer : *metrics_);
-  }
+}
 
-  metrics_->set_probe({[this](model::LocId l) -> std::span<const std::int64_t> {
-                         return wms_[l] ? wms_[l]->stock().on_hand_all() : tpl_[l]->stock().on_hand_all();
-                       },
-                       [this](model::LocId l) { return erp_->on_hand_row(l); },
-                       [this](model::ChannelId c) -> std::span<const std::int32_t> { return channels_[c]->views(); }});
+void Estate::build_pipeline(const std::vector<std::int64_t>& initial, const EstateOptions& options) {
+  const Scenario& sc = scenario_;
+  const std::size_t L = sc.locations.size(), C = sc.channels.size(), N = sc.skus;
+  pipeline::PipelineConfig pc = sc.pipeline;
+  pc.skus = N;
+  pc.erp = erp_address();
+  pc.safety_stock = sc.safety_stock;
+  pc.initial_on_hand = initial;
+  pc.locations.clear();
+  for (std::size_t l = 0; l < L; ++l)
+    pc.locations.push_back({sc.locations[l].name, location_address(l), sc.locations[l].kind == LocationKind::tpl,
+                            sc.locations[l].orders_interval});
+  pc.channels.clear();
+  for (std::size_t c = 0; c < C; ++c)
+    pc.channels.push_back({channel_address(c), sc.channels[c].feed, sc.channels[c].feed_interval, sc.channels[c].sells_from});
+  pipeline_ = std::make_unique<pipeline::Pipeline>(pc, options.pipeline_book ? *options.pipeline_book : book_,
+                                                   options.pipeline_observer ? *options.pipeline_observer : *metrics_);
 }
 
 void Estate::install(hosts::Host& host) {

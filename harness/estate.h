@@ -85,6 +85,10 @@ class Estate {
   double base_demand(model::SkuId s) const { return demand_[s]; }
 
  private:
+  void build_metrics(const std::vector<std::int64_t>& initial);
+  void build_mocks(const std::vector<std::int64_t>& initial, const std::vector<double>& pop);
+  void build_pipeline(const std::vector<std::int64_t>& initial, const EstateOptions& options);
+
   const Scenario& scenario_;
   std::uint64_t seed_;
   std::size_t locations_;
