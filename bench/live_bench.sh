@@ -11,8 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-5}"
 scripts/setup bench
-cmake --preset release >/dev/null
-cmake --build --preset release --target estate >/dev/null
+scripts/build release --target estate >/dev/null
 estate=build/release/estate
 work=$(mktemp -d)
 out=out/bench

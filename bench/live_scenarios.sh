@@ -8,8 +8,7 @@ cd "$(dirname "$0")/.."
 scale="${1:-120}"
 drain="${2:-7200}"
 scripts/setup
-cmake --preset release >/dev/null
-cmake --build --preset release --target estate >/dev/null
+scripts/build release --target estate >/dev/null
 estate=build/release/estate
 out=out/live_scenarios
 mkdir -p "$out"

@@ -620,7 +620,7 @@ Json schema_definitions() {
                                       one("ranks", {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", 1}}}, {"minItems", 1}})})}};
   const std::string limit_pattern = R"(^\s*(<=|>=|==|!=|<|>)\s*(true|false|-?[0-9]+(\.[0-9]+)?\s*%?|([0-9]+(\.[0-9]+)?\s*(us|ms|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*)+)\s*$)";
   const Json limit = {{"type", "string"}, {"pattern", limit_pattern},
-                      {"description", "An operator and a value: \"< 30s\", \"<= 0.5%\", \"== 0\", \">= 0.99\", \"== true\"."}};
+                      {"description", "An operator and a value: \"< 30s\", \"<= 0.5%\", \"== 0\", \"< 1000\", \"== true\". A rate or fraction takes % (a plain number other than 0 on one is refused: \"< 0.5\" would mean 50%)."}};
   Json thresholds = {
       {"type", "object"},
       {"description", "Limits on report.json metrics, by dotted path (a trailing _s may be left out): {\"latency.order_to_erp.p99\": \"< 30s\", \"oversell.rate\": \"< 0.5%\"}."},

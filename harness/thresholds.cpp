@@ -266,6 +266,15 @@ void resolve_thresholds(std::vector<Threshold>& thresholds, const Json& shape, c
         fail("\"" + t.metric + "\" is not a duration: expected a limit without a time unit, got \"" + t.limit_text + "\"");
       if (t.unit == LimitUnit::fraction && kind != MetricKind::fraction)
         fail("\"" + t.metric + "\" is not a rate or fraction: expected a limit without %, got \"" + t.limit_text + "\"");
+      // A plain number on a fraction is a trap: "< 0.5" would mean 50%, a limit that cannot
+      // fail where 0.5% was meant. Only 0 is the same in every unit.
+      if (t.unit == LimitUnit::number && kind == MetricKind::fraction && t.limit != 0.0) {
+        const std::size_t at = t.limit_text.find_first_of("0123456789.+-");
+        const std::string op = t.limit_text.substr(0, at);
+        fail("\"" + t.metric + "\" is a rate or fraction and a plain number is ambiguous: write \"" + t.limit_text +
+             "%\", or \"" + op + reports::format_metric(t.limit * 100.0, "") + "%\" for what " + t.limit_text.substr(at) +
+             " means as a fraction; got \"" + t.limit_text + "\"");
+      }
       // A plain number is in the report's own unit; show it in the metric's.
       if (t.unit == LimitUnit::number) t.unit = kind == MetricKind::seconds ? LimitUnit::seconds : kind == MetricKind::fraction ? LimitUnit::fraction : LimitUnit::number;
       t.pointer = pointer;

@@ -121,6 +121,14 @@ run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "over
 has "$tmp/out" '"oversell.rate" is not a duration'
 run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "latency.order_to_erp.p99 < 5%"
 has "$tmp/out" 'is not a rate or fraction'
+# A plain number on a rate cannot mean 0.5% by accident (it would be 50%, a limit that never
+# fails); 0 is the same in every unit.
+run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "oversell.rate < 0.5"
+has "$tmp/out" '"oversell.rate" is a rate or fraction and a plain number is ambiguous: write "< 0.5%", or "< 50%" for what 0.5 means as a fraction; got "< 0.5"'
+printf '{"duration": "1h", "thresholds": {"reconciliation.peak_variance": "<= 0.01"}}' >"$tmp/plain.json"
+run 2 -- "$estate" validate "$tmp/plain.json"
+has "$tmp/out" 'plain.json: /thresholds/reconciliation.peak_variance: "reconciliation.peak_variance" is a rate or fraction'
+run 0 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "oversell.rate == 0" --threshold "oversell.rate <= 0.1%"
 run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "integrity.conservation_ok == 0.5"
 has "$tmp/out" 'is true or false'
 run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "scenario.seed == 7"

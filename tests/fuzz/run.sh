@@ -21,8 +21,7 @@ fi
 
 start=$(date +%s)
 echo "== fuzz: build (preset fuzz: clang, libFuzzer, ASan + UBSan)" >&2
-cmake --preset fuzz >/dev/null || exit 2
-cmake --build --preset fuzz || exit 2
+scripts/build fuzz || exit 2
 fuzzer="$root/build/fuzz/estate_wire_fuzz"
 built=$(date +%s)
 
