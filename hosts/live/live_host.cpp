@@ -109,7 +109,7 @@ void LiveHost::rearm() {
   codec_.set_time_scale(clock_.scale());
   armed_for_ = std::chrono::steady_clock::time_point::max();
   wake_.cancel();
-  const Tick next = std::min({actions_.empty() ? sim::kNever : actions_.top().at, queue_.next_time(), outbound_.next_time()});
+  const Tick next = std::min({actions_.next_time(), queue_.next_time(), outbound_.next_time()});
   if (next != sim::kNever) schedule_wake(next);
 }
 
@@ -117,7 +117,7 @@ void LiveHost::on_wake() {
   if (before_handling_) before_handling_();
   for (;;) {
     const Tick real = clock_.now();
-    const Tick t_action = actions_.empty() ? sim::kNever : actions_.top().at;
+    const Tick t_action = actions_.next_time();
     const Tick t_event = queue_.next_time();
     const Tick t_out = outbound_.next_time();
     const Tick next = std::min({t_action, t_event, t_out});
@@ -127,11 +127,10 @@ void LiveHost::on_wake() {
       return;
     }
     if (t_action == next) {  // timeline actions first, as in simulation
-      const Action action = actions_.top();
-      actions_.pop();
-      now_ = std::max(now_, action.at);
-      intended_ = action.at;
-      action.run();
+      auto [at, run] = actions_.pop();
+      now_ = std::max(now_, at);
+      intended_ = at;
+      run();
     } else if (t_event == next) {
       Tick at = 0;
       Msg m;
@@ -177,7 +176,7 @@ model::TimerId LiveHost::set_timer(Tick delay, const Msg& timer) {
 }
 
 void LiveHost::at(Tick t, std::function<void()> action) {
-  actions_.push({t, action_seq_++, std::move(action)});
+  actions_.push(t, std::move(action));
   schedule_wake(t);
 }
 

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hosts/live/http.h"
+#include "hosts/timed_actions.h"
 #include "model/component.h"
 #include "model/observer.h"
 #include "sim/distribution.h"
@@ -139,14 +140,6 @@ class LiveHost final : private model::Context, private wire::Docs {
     sim::Tick intended;  // when it should leave (for late-send accounting)
     std::uint32_t attempt;
   };
-  struct Action {
-    sim::Tick at;
-    std::uint64_t seq;
-    std::function<void()> run;
-  };
-  struct Later {
-    bool operator()(const Action& a, const Action& b) const { return a.at > b.at || (a.at == b.at && a.seq > b.seq); }
-  };
   struct PendingAnswer {
     Exchange exchange;
     model::Msg request;
@@ -190,8 +183,7 @@ class LiveHost final : private model::Context, private wire::Docs {
 
   sim::EventQueue<model::Msg> queue_;  // timers, and messages held back by link latency
   sim::EventQueue<Outbound> outbound_;  // messages held back on their way out
-  std::priority_queue<Action, std::vector<Action>, Later> actions_;
-  std::uint64_t action_seq_ = 0;
+  TimedActions actions_;
   std::unordered_map<std::uint64_t, PendingAnswer> answers_;  // by the id the request got here
   std::unordered_map<std::uint64_t, std::uint64_t> answer_of_session_;  // one request at a time per connection
   std::uint64_t answer_seq_ = 0;

@@ -37,7 +37,7 @@ void SimHost::start() {
 
 void SimHost::at(sim::Tick t, std::function<void()> action) {
   ESTATE_ASSERT(t >= now_, "sim host: an action in the past");
-  actions_.push({t, action_seq_++, std::move(action)});
+  actions_.push(t, std::move(action));
 }
 
 void SimHost::as(model::Address a, const std::function<void(model::Context&)>& f) {
@@ -93,11 +93,10 @@ Host::Stop SimHost::run_until(sim::Tick until) {
   for (;;) {
     const sim::Tick next_event = queue_.next_time();
     // Timeline actions due at t run before the events due at t.
-    if (!actions_.empty() && actions_.top().at < until && actions_.top().at <= next_event) {
-      const Action action = actions_.top();
-      actions_.pop();
-      now_ = std::max(now_, action.at);
-      action.run();
+    if (actions_.next_time() < until && actions_.next_time() <= next_event) {
+      auto [at, run] = actions_.pop();
+      now_ = std::max(now_, at);
+      run();
       continue;
     }
     if (next_event == sim::kNever || next_event >= until) {

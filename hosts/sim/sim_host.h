@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hosts/host.h"
+#include "hosts/timed_actions.h"
 #include "sim/event_queue.h"
 #include "sim/link.h"
 
@@ -47,20 +48,11 @@ class SimHost final : public Host, private model::Context {
   model::DocId put_doc(model::Doc doc) override;
   const model::Doc& doc(model::DocId id) const override { return docs_[id]; }
 
-  struct Action {
-    sim::Tick at;
-    std::uint64_t seq;
-    std::function<void()> run;
-  };
-  struct Later {
-    bool operator()(const Action& a, const Action& b) const { return a.at > b.at || (a.at == b.at && a.seq > b.seq); }
-  };
 
   std::uint64_t seed_;
   std::uint64_t max_events_;
   sim::EventQueue<model::Msg> queue_;
-  std::priority_queue<Action, std::vector<Action>, Later> actions_;
-  std::uint64_t action_seq_ = 0;
+  TimedActions actions_;
   std::vector<model::Component*> components_;
   std::vector<std::string> names_;
   std::vector<sim::Rng> rngs_;
