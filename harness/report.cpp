@@ -14,6 +14,10 @@ Json station_json(const sim::Station& st, Tick end) {
   const double L = s.area_in_system / 1e6 / T;
   const double lambda = static_cast<double>(s.arrivals) / T;
   const double W = s.departures ? s.sum_sojourn / 1e6 / static_cast<double>(s.departures) : 0.0;
+  // Little's law L = lambda W holds over a period that starts and ends empty. A station still
+  // holding jobs at the end has them in L but not in W (they have not left), so the two terms
+  // are not comparable there, and the report says so instead of printing them side by side.
+  const std::uint64_t left = st.busy() + st.waiting();
   return {{"servers", st.servers()},
           {"arrivals", s.arrivals},
           {"departures", s.departures},
@@ -23,7 +27,12 @@ Json station_json(const sim::Station& st, Tick end) {
           {"mean_queue", round6(s.area_waiting / 1e6 / T)},
           {"peak_queue", s.peak_waiting},
           {"mean_wait_s", s.started ? round6(s.sum_wait / 1e6 / static_cast<double>(s.started)) : 0.0},
-          {"little", {{"L", round6(L)}, {"lambda_per_s", round6(lambda)}, {"W_s", round6(W)}, {"lambda_W", round6(lambda * W)}}}};
+          {"in_system_at_end", left},
+          {"little", {{"applies", left == 0},
+                      {"L", round6(L)},
+                      {"lambda_per_s", round6(lambda)},
+                      {"W_s", round6(W)},
+                      {"lambda_W", round6(lambda * W)}}}};
 }
 
 // The timeline as windows (instants have end_s == start_s), labelled for charts.

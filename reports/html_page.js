@@ -817,9 +817,9 @@
         const v = st[n], l = v.little || {};
         return [code(n), fmt.int(v.servers), fmt.int(v.departures), { v: fmt.int(v.refused), cls: v.refused > 0 ? 'warn' : null },
           fmt.rate(v.throughput_per_s), fmt.pct(v.utilization), fmt.num(v.mean_queue), fmt.int(v.peak_queue), fmt.dur(v.mean_wait_s),
-          fmt.num(l.L), fmt.num(l.lambda_W)];
+          fmt.num(l.L), l.applies === false ? { v: `n/a: ${fmt.int(v.in_system_at_end)} jobs never left`, cls: 'warn' } : fmt.num(l.lambda_W)];
       }), 'stages'));
-    s.appendChild(h('p', { class: 'note' }, 'L = mean jobs in the stage; \u03bb\u00b7W = arrival rate \u00d7 mean time in the stage (Little\u2019s law: they agree).'));
+    s.appendChild(h('p', { class: 'note' }, 'L = mean jobs in the stage; \u03bb\u00b7W = arrival rate \u00d7 mean time in the stage (Little\u2019s law: they agree when the stage ends empty; n/a when it still held jobs at the end).'));
     const g = grid(s);
     for (const n of names) {
       const v = st[n], se = v.series || {};
