@@ -369,7 +369,7 @@ int cmd_gate(const Options& o, std::ostream& out, std::ostream& err) {
   write_file(dir / "junit.xml", reports::junit_xml(reports, "estate gate"));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!o.quiet) {
-    out << md << "\n";
+    out << reports::gate_text(reports) << "\n";
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.2f s", results[i].wall_s);

@@ -2,6 +2,7 @@
 // Human renderings of a finished run. They read report.json's content only (one canonical
 // output, many renderings), so they can never disagree with it, and never run a simulation.
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,11 @@ using Json = nlohmann::ordered_json;
 // A compact plain-text summary for the terminal: latency per flow, oversell, reconciliation,
 // integrity, and the run's size.
 std::string text_summary(const Json& report);
+
+// The gate's verdict for the terminal: every check of every scenario as an aligned table
+// (scenario, metric, value, limit, baseline, delta, verdict), then the failures. Plain text:
+// summary.md carries the same for a pull request, in Markdown.
+std::string gate_text(const std::vector<Json>& reports);
 
 // Formats seconds the way people read latencies: "850ms", "12.4s", "3m05s", "2h10m".
 std::string human_seconds(double s);

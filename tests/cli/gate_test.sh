@@ -53,6 +53,11 @@ has "$tmp/g4/summary.md" "## estate gate: FAIL"
 matches "$tmp/g4/summary.md" "latency\.order_to_erp\.p99 = $d, limit &lt; 25m, baseline $d \(\+[0-9.]+%\): FAILED the limit, regressed beyond the 10% budget"
 matches "$tmp/g4/junit.xml" "failure type=\"threshold\" message=\"latency\.order_to_erp\.p99 = $d, limit &lt; 25m, baseline $d"
 valid_junit "$tmp/g4/junit.xml"
+# The terminal gets plain text, not the Markdown of summary.md (no &lt;, \==, ** or pipes).
+has "$tmp/out" "estate gate: FAIL, 1 scenario, 11 checks, 4 failed (1 scenario)"
+matches "$tmp/out" "^steady_state +latency\.order_to_erp\.p99 +$d +< 25m +$d +\+[0-9.]+% +FAIL$"
+matches "$tmp/out" "^  - steady_state: latency\.order_to_erp\.p99 = $d, limit < 25m, baseline $d \(\+[0-9.]+%\): FAILED the limit"
+if grep -nE '&lt;|\\==|\*\*|\|' "$tmp/out"; then say "the gate's terminal output carries Markdown"; fi
 # A regression within the limit but beyond the budget also fails, as a regression.
 run 1 -- "$estate" gate "$src/scenarios/steady_state.json" --baseline "$tmp/base.json" --out "$tmp/g5" --set erp.quota.rate=330/min --max-regression 5%
 has "$tmp/g5/junit.xml" 'failure type="regression"'
