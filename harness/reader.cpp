@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "harness/units.h"
+#include "reports/summary.h"
 
 namespace estate::harness {
 namespace {
@@ -27,11 +28,7 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string fmt_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string fmt_number(double v) { return reports::plain_number(v); }
 
 }  // namespace
 

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "reports/summary.h"
+
 namespace estate::harness {
 namespace {
 
@@ -46,11 +48,7 @@ std::optional<double> unit_seconds(std::string_view u) {
   return std::nullopt;
 }
 
-std::string trim_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+std::string trim_number(double v) { return reports::plain_number(v); }
 
 }  // namespace
 

@@ -24,11 +24,7 @@ std::string cell(const std::string& s) {
   return out;
 }
 
-std::string pct(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g%%", v * 100);
-  return buf;
-}
+std::string pct(double v) { return plain_number(v * 100, 4) + "%"; }
 
 std::string signed_pct(double v) {
   char buf[32];
@@ -38,9 +34,7 @@ std::string signed_pct(double v) {
 
 std::string num(const Json& v) {
   if (v.is_number_integer() || v.is_number_unsigned()) return std::to_string(v.get<std::int64_t>());
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v.get<double>());
-  return buf;
+  return plain_number(v.get<double>(), 6);
 }
 
 bool passed(const Json& r) {

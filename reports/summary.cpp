@@ -33,6 +33,21 @@ std::string percent(double v) {
 
 }  // namespace
 
+std::string plain_number(double v, int significant) {
+  if (!std::isfinite(v)) return std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+  if (v == 0) return "0";
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(v))));
+  const int decimals = std::clamp(significant - 1 - magnitude, 0, 30);
+  char buf[400];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s == "-0" ? "0" : s;
+}
+
 std::string human_seconds(double s) {
   if (s <= 0) return "0s";
   if (s < 1e-3) return fmt("%.0fus", s * 1e6);
@@ -48,8 +63,8 @@ std::string human_seconds(double s) {
 
 std::string format_metric(double v, const std::string& unit) {
   if (unit == "s") return human_seconds(v);
-  if (unit == "fraction") return fmt("%.4g%%", v * 100);
-  return fmt("%.6g", v);
+  if (unit == "fraction") return plain_number(v * 100, 4) + "%";
+  return plain_number(v, 6);
 }
 
 namespace {
@@ -60,10 +75,10 @@ std::string live_line(const Json& l) {
   const Json& es = l["estate_side"];
   const Json& late = es["late_sends"]["order_webhooks"];
   const Json& v = es["contract_violations"];
-  std::string out = "live: pipeline " + l["pipeline"].get<std::string>() + ", time scale " + fmt("%g", num(l, "time_scale")) +
+  std::string out = "live: pipeline " + l["pipeline"].get<std::string>() + ", time scale " + plain_number(num(l, "time_scale")) +
                     "x, " + fmt("%.0f", num(l, "wall_s")) + " s wall; order webhooks sent late (> " +
-                    fmt("%g", num(es["late_sends"], "threshold_ms")) + " ms): " + std::to_string(late["late"].get<std::uint64_t>()) +
-                    " of " + std::to_string(late["sends"].get<std::uint64_t>()) + ", p99 " + fmt("%g", num(late, "p99_ms")) +
+                    plain_number(num(es["late_sends"], "threshold_ms")) + " ms): " + std::to_string(late["late"].get<std::uint64_t>()) +
+                    " of " + std::to_string(late["sends"].get<std::uint64_t>()) + ", p99 " + plain_number(num(late, "p99_ms")) +
                     " ms; contract violations by the pipeline: " + std::to_string(v["total"].get<std::uint64_t>());
   if (l["interrupted"] == true) out += "; INTERRUPTED (partial)";
   out += "\n";
@@ -124,7 +139,7 @@ std::string text_summary(const Json& r) {
   }
   out += "run             " + std::to_string(run["orders_placed"].get<std::uint64_t>()) + " orders, " +
          std::to_string(run["events"].get<std::uint64_t>()) + " events";
-  if (run.contains("wall_s")) out += ", " + fmt("%.2f", num(run, "wall_s")) + " s wall, " + fmt("%.3g", num(run, "events_per_s")) + " events/s";
+  if (run.contains("wall_s")) out += ", " + fmt("%.2f", num(run, "wall_s")) + " s wall, " + plain_number(num(run, "events_per_s"), 3) + " events/s";
   out += "\n";
   if (r.contains("thresholds")) {
     std::size_t failed = 0;

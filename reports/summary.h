@@ -19,6 +19,10 @@ std::string text_summary(const Json& report);
 // summary.md carries the same for a pull request, in Markdown.
 std::string gate_text(const std::vector<Json>& reports);
 
+// A number with up to `significant` significant digits and never an exponent, trailing zeros
+// trimmed: 1462610 -> "1462610", 0.00001234 -> "0.00001234", 2.5 -> "2.5".
+std::string plain_number(double v, int significant = 6);
+
 // Formats seconds the way people read latencies: "850ms", "12.4s", "3m05s", "2h10m".
 std::string human_seconds(double s);
 // Formats a metric in its unit: "s" (seconds), "fraction" (as a percentage) or "" (a number).

@@ -134,6 +134,10 @@ printf '{"duration": "1h", "thresholds": {"reconciliation.peak_variance": "<= 0.
 run 2 -- "$estate" validate "$tmp/plain.json"
 has "$tmp/out" 'plain.json: /thresholds/reconciliation.peak_variance: "reconciliation.peak_variance" is a rate or fraction'
 run 0 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "oversell.rate == 0" --threshold "oversell.rate <= 0.1%"
+# Numbers in messages are written out, never with an exponent (1.46261e+06).
+run 1 -- "$estate" run "$src/scenarios/steady_state.json" --threshold "run.events < 1000" --quiet --out "$tmp/events"
+matches "$tmp/out" "run\.events = [0-9]{7}, limit < 1000: FAILED the limit"
+if grep -nE '[0-9]e[-+][0-9]' "$tmp/out" "$tmp/events/summary.md" "$tmp/events/junit.xml"; then say "a number with an exponent in a human output"; fi
 run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "integrity.conservation_ok == 0.5"
 has "$tmp/out" 'is true or false'
 run 2 -- "$estate" validate "$src/scenarios/steady_state.json" --threshold "scenario.seed == 7"

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "harness/units.h"
+#include "reports/summary.h"
 
 using namespace estate::harness;
 using estate::sim::Tick;
@@ -49,4 +50,20 @@ TEST_CASE("percentages and canonical formatting") {
     INFO(t);
     CHECK(parse_duration(format_duration(t)) == t);
   }
+}
+
+TEST_CASE("numbers people read never carry an exponent") {
+  using estate::reports::format_metric;
+  using estate::reports::plain_number;
+  CHECK(plain_number(1462606) == "1462606");
+  CHECK(plain_number(1e9) == "1000000000");
+  CHECK(plain_number(2.5) == "2.5");
+  CHECK(plain_number(0.1234567) == "0.123457");
+  CHECK(plain_number(0.00001234) == "0.00001234");
+  CHECK(plain_number(-0.0004) == "-0.0004");
+  CHECK(plain_number(0) == "0");
+  CHECK(plain_number(123.456, 3) == "123");
+  CHECK(format_metric(1.5e-7, "fraction") == "0.000015%");
+  CHECK(format_metric(2.5e7, "") == "25000000");
+  CHECK(format_metric(0.0165, "fraction") == "1.65%");
 }
