@@ -4,14 +4,14 @@ target_compile_options(estate_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
   -Wdouble-promotion -Wimplicit-fallthrough)
-# Warnings are errors in the presets and CI (ESTATE_WERROR=ON there), not in every build: a
-# plain `cmake -B b && cmake --build b` with another compiler version must not fail on a new
-# warning (GCC 12 at -O3 has false positives, -Wrestrict among them).
 # In a unity build a source file is #included into another, so GCC takes a class it defines
 # for a type in its anonymous namespace for a header's (-Wsubobject-linkage); it is not one.
 if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   target_compile_options(estate_warnings INTERFACE -Wno-subobject-linkage)
 endif()
+# Warnings are errors in the presets and CI (ESTATE_WERROR=ON there), not in every build: a
+# plain `cmake -B b && cmake --build b` with another compiler version must not fail on a new
+# warning (GCC 12 at -O3 has false positives, -Wrestrict among them).
 if(ESTATE_WERROR)
   target_compile_options(estate_warnings INTERFACE -Werror)
 endif()

@@ -28,8 +28,6 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string fmt_number(double v) { return reports::plain_number(v); }
-
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -168,7 +166,7 @@ double Node::number(std::string_view key, double def, std::string_view doc, doub
     return def;
   }
   if (!v) return def;
-  const std::string range = "a number from " + fmt_number(min) + " to " + fmt_number(max);
+  const std::string range = "a number from " + reports::plain_number(min) + " to " + reports::plain_number(max);
   if (!v->is_number()) expected(key, range);
   const double d = v->get<double>();
   if (!(d >= min && d <= max)) expected(key, range);
@@ -362,7 +360,7 @@ sim::Distribution Node::parse_dist(const Json& v, const std::string& path, bool 
   auto plain = [&](const char* k, double min) {
     const Json& x = body.at(k);
     if (!x.is_number() || x.get<double>() < min)
-      bad(at + "/" + k, "expected a number of at least " + fmt_number(min) + ", got " + describe_json(x));
+      bad(at + "/" + k, "expected a number of at least " + reports::plain_number(min) + ", got " + describe_json(x));
     return x.get<double>();
   };
   if (kind == "constant") return Distribution::constant(scalar(body, at));

@@ -3,7 +3,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <utility>
 
 #include "reports/summary.h"
@@ -47,8 +46,6 @@ std::optional<double> unit_seconds(std::string_view u) {
   if (u == "d" || u == "day" || u == "days") return 86400.0;
   return std::nullopt;
 }
-
-std::string trim_number(double v) { return reports::plain_number(v); }
 
 }  // namespace
 
@@ -125,9 +122,9 @@ std::string format_rate(double per_s) {
   static constexpr Unit units[] = {{1, "s"}, {60, "min"}, {3600, "h"}, {86400, "day"}};
   for (const Unit& u : units) {
     const double v = per_s * u.seconds;
-    if (v >= 1.0 && std::abs(v - std::round(v)) < 1e-9) return trim_number(v) + "/" + u.name;
+    if (v >= 1.0 && std::abs(v - std::round(v)) < 1e-9) return reports::plain_number(v) + "/" + u.name;
   }
-  return trim_number(per_s) + "/s";
+  return reports::plain_number(per_s) + "/s";
 }
 
 }  // namespace estate::harness

@@ -24,7 +24,7 @@ std::string cell(const std::string& s) {
   return out;
 }
 
-std::string pct(double v) { return plain_number(v * 100, 4) + "%"; }
+std::string pct(double v) { return format_metric(v, "fraction"); }
 
 std::string signed_pct(double v) {
   char buf[32];
@@ -42,11 +42,9 @@ bool passed(const Json& r) {
   return v["integrity_ok"].get<bool>() && v.value("thresholds_failed", 0) == 0;
 }
 
-std::string threshold_row(const Json& t, const std::string& scenario) {
+std::string threshold_row(const Json& t) {
   const std::string unit = t["unit"].get<std::string>();
-  std::string row = "| ";
-  if (!scenario.empty()) row += cell(scenario) + " | ";
-  row += "`" + cell(t["metric"].get<std::string>()) + "` | " + format_metric(t["value"].get<double>(), unit) + " | " +
+  std::string row = "| `" + cell(t["metric"].get<std::string>()) + "` | " + format_metric(t["value"].get<double>(), unit) + " | " +
          cell(t["limit_text"].get<std::string>()) + " | ";
   row += t["baseline"].is_null() ? "-" : format_metric(t["baseline"].get<double>(), unit);
   row += " | ";
@@ -80,7 +78,7 @@ std::string run_markdown(const Json& r) {
   }
   if (r.contains("thresholds") && !r["thresholds"].empty()) {
     out += "| metric | value | limit | baseline | delta | verdict |\n|---|---|---|---|---|---|\n";
-    for (const auto& t : r["thresholds"]) out += threshold_row(t, "");
+    for (const auto& t : r["thresholds"]) out += threshold_row(t);
     out += "\n";
   }
   out += "| latency | count | p50 | p90 | p99 | p99.9 | max |\n|---|---:|---:|---:|---:|---:|---:|\n";
@@ -114,33 +112,18 @@ std::string run_markdown(const Json& r) {
 }
 
 std::string gate_markdown(const std::vector<Json>& reports) {
-  std::size_t checks = 0, failed = 0, failed_scenarios = 0;
-  std::string rows, failures;
-  for (const auto& r : reports) {
-    const std::string name = r["scenario"]["name"].get<std::string>();
-    const bool integrity = r["verdict"]["integrity_ok"].get<bool>();
-    ++checks;
-    failed += !integrity;
-    rows += "| " + cell(name) + " | integrity | " + (integrity ? "ok" : "failed") + " | lost 0, doubled 0, conserved | - | - | " +
-            (integrity ? "pass" : "**FAIL**") + " |\n";
-    for (const auto& reason : r["verdict"]["reasons"]) failures += "- **" + cell(name) + "**: " + cell(reason.get<std::string>()) + "\n";
-    if (r.contains("thresholds")) {
-      for (const auto& t : r["thresholds"]) {
-        ++checks;
-        rows += threshold_row(t, name);
-        if (t["verdict"] == "fail") {
-          ++failed;
-          failures += "- **" + cell(name) + "**: " + cell(t["message"].get<std::string>()) + "\n";
-        }
-      }
-    }
-    failed_scenarios += !passed(r);
+  const GateChecks g = gate_checks(reports);
+  std::string out = "## estate gate: " + std::string(g.failed == 0 ? "PASS" : "FAIL") + "\n\n" +
+                    std::to_string(reports.size()) + " scenarios, " + std::to_string(g.checks.size()) + " checks, " +
+                    std::to_string(g.failed) + " failed (" + std::to_string(g.failed_scenarios) + " scenarios).\n\n";
+  out += "| scenario | metric | value | limit | baseline | delta | verdict |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& c : g.checks)
+    out += "| " + cell(c.scenario) + " | " + (c.threshold ? "`" + cell(c.metric) + "`" : cell(c.metric)) + " | " + c.value + " | " +
+           cell(c.limit) + " | " + c.baseline + " | " + c.delta + " | " + (c.pass ? "pass" : "**FAIL**") + " |\n";
+  if (!g.failures.empty()) {
+    out += "\n### Failures\n\n";
+    for (const auto& f : g.failures) out += "- **" + cell(f.scenario) + "**: " + cell(f.message) + "\n";
   }
-  std::string out = "## estate gate: " + std::string(failed == 0 ? "PASS" : "FAIL") + "\n\n" +
-                    std::to_string(reports.size()) + " scenarios, " + std::to_string(checks) + " checks, " +
-                    std::to_string(failed) + " failed (" + std::to_string(failed_scenarios) + " scenarios).\n\n";
-  out += "| scenario | metric | value | limit | baseline | delta | verdict |\n|---|---|---|---|---|---|---|\n" + rows;
-  if (!failures.empty()) out += "\n### Failures\n\n" + failures;
   return out;
 }
 

@@ -161,49 +161,57 @@ std::string text_summary(const Json& r) {
   return out;
 }
 
-std::string gate_text(const std::vector<Json>& reports) {
-  using Row = std::vector<std::string>;
-  std::vector<Row> rows{{"scenario", "metric", "value", "limit", "baseline", "delta", "verdict"}};
-  std::string failures;
-  std::size_t failed = 0, failed_scenarios = 0;
+GateChecks gate_checks(const std::vector<Json>& reports) {
+  GateChecks g;
   for (const auto& r : reports) {
     const std::string name = r["scenario"]["name"].get<std::string>();
     const Json& v = r["verdict"];
     const bool integrity = v["integrity_ok"].get<bool>();
     bool scenario_failed = !integrity;
-    failed += !integrity;
-    rows.push_back({name, "integrity", integrity ? "ok" : "failed", "lost 0, doubled 0, conserved", "-", "-", integrity ? "pass" : "FAIL"});
-    for (const auto& reason : v["reasons"]) failures += "  - " + name + ": " + reason.get<std::string>() + "\n";
+    g.failed += !integrity;
+    g.checks.push_back({name, "integrity", integrity ? "ok" : "failed", "lost 0, doubled 0, conserved", "-", "-", false, integrity});
+    for (const auto& reason : v["reasons"]) g.failures.push_back({name, reason.get<std::string>()});
     if (r.contains("thresholds")) {
       for (const auto& t : r["thresholds"]) {
         const std::string unit = t["unit"].get<std::string>();
         const bool pass = t["verdict"] == "pass";
-        rows.push_back({name, t["metric"].get<std::string>(), format_metric(t["value"].get<double>(), unit),
-                        t["limit_text"].get<std::string>(),
-                        t["baseline"].is_null() ? "-" : format_metric(t["baseline"].get<double>(), unit),
-                        t["delta"].is_null() ? "-" : fmt("%+.1f%%", t["delta"].get<double>() * 100), pass ? "pass" : "FAIL"});
+        g.checks.push_back({name, t["metric"].get<std::string>(), format_metric(t["value"].get<double>(), unit),
+                            t["limit_text"].get<std::string>(),
+                            t["baseline"].is_null() ? "-" : format_metric(t["baseline"].get<double>(), unit),
+                            t["delta"].is_null() ? "-" : fmt("%+.1f%%", t["delta"].get<double>() * 100), true, pass});
         if (!pass) {
-          ++failed;
+          ++g.failed;
           scenario_failed = true;
-          failures += "  - " + name + ": " + t["message"].get<std::string>() + "\n";
+          g.failures.push_back({name, t["message"].get<std::string>()});
         }
       }
     }
-    failed_scenarios += scenario_failed;
+    g.failed_scenarios += scenario_failed;
   }
+  return g;
+}
+
+std::string gate_text(const std::vector<Json>& reports) {
+  const GateChecks g = gate_checks(reports);
+  using Row = std::vector<std::string>;
+  std::vector<Row> rows{{"scenario", "metric", "value", "limit", "baseline", "delta", "verdict"}};
+  for (const auto& c : g.checks) rows.push_back({c.scenario, c.metric, c.value, c.limit, c.baseline, c.delta, c.pass ? "pass" : "FAIL"});
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
     for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
   auto count = [](std::size_t n, const std::string& what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
-  std::string out = "estate gate: " + std::string(failed == 0 ? "PASS" : "FAIL") + ", " + count(reports.size(), "scenario") + ", " +
-                    count(rows.size() - 1, "check") + ", " + std::to_string(failed) + " failed (" +
-                    count(failed_scenarios, "scenario") + ")\n\n";
+  std::string out = "estate gate: " + std::string(g.failed == 0 ? "PASS" : "FAIL") + ", " + count(reports.size(), "scenario") +
+                    ", " + count(g.checks.size(), "check") + ", " + std::to_string(g.failed) + " failed (" +
+                    count(g.failed_scenarios, "scenario") + ")\n\n";
   for (const auto& row : rows) {
     std::string line;
     for (std::size_t c = 0; c < row.size(); ++c) line += (c ? "  " : "") + padr(row[c], c + 1 < row.size() ? width[c] : 0);
     out += line + "\n";
   }
-  if (!failures.empty()) out += "\nFAILURES:\n" + failures;
+  if (!g.failures.empty()) {
+    out += "\nFAILURES:\n";
+    for (const auto& f : g.failures) out += "  - " + f.scenario + ": " + f.message + "\n";
+  }
   return out;
 }
 

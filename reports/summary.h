@@ -14,6 +14,25 @@ using Json = nlohmann::ordered_json;
 // integrity, and the run's size.
 std::string text_summary(const Json& report);
 
+// What a gate over several runs checked, in the words both its renderings use (the terminal's
+// gate_text and summary.md's gate_markdown): one row per check, integrity first in each
+// scenario, then its thresholds; and every failure spelled out.
+struct GateCheck {
+  std::string scenario, metric, value, limit, baseline, delta;
+  bool threshold;  // false for the integrity row
+  bool pass;
+};
+struct GateFailure {
+  std::string scenario, message;
+};
+struct GateChecks {
+  std::vector<GateCheck> checks;
+  std::vector<GateFailure> failures;
+  std::size_t failed = 0;            // checks
+  std::size_t failed_scenarios = 0;  // scenarios with a failed check
+};
+GateChecks gate_checks(const std::vector<Json>& reports);
+
 // The gate's verdict for the terminal: every check of every scenario as an aligned table
 // (scenario, metric, value, limit, baseline, delta, verdict), then the failures. Plain text:
 // summary.md carries the same for a pull request, in Markdown.

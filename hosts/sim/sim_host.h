@@ -48,7 +48,6 @@ class SimHost final : public Host, private model::Context {
   model::DocId put_doc(model::Doc doc) override;
   const model::Doc& doc(model::DocId id) const override { return docs_[id]; }
 
-
   std::uint64_t seed_;
   std::uint64_t max_events_;
   sim::EventQueue<model::Msg> queue_;
