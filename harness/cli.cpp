@@ -88,9 +88,6 @@ std::vector<std::string> split_changes(const std::vector<std::string>& texts) {
 
 void print_failures(const Json& report, std::ostream& err) {
   for (const auto& reason : report["verdict"]["reasons"]) err << "  - " << reason.get<std::string>() << "\n";
-  if (report.contains("thresholds"))
-    for (const auto& t : report["thresholds"])
-      if (t["verdict"] == "fail") err << "  - " << t["message"].get<std::string>() << "\n";
 }
 
 // Loads a scenario with its overrides and command-line thresholds, and checks every

@@ -126,6 +126,7 @@ void Estate::build_metrics(const std::vector<std::int64_t>& initial) {
   MetricsSetup ms;
   ms.skus = N;
   ms.locations = L;
+  for (const auto& l : sc.locations) ms.location_names.push_back(l.name);
   for (const auto& c : sc.channels) {
     ms.channel_names.push_back(c.name);
     ms.sells_from.push_back(c.sells_from);
@@ -138,6 +139,7 @@ void Estate::build_metrics(const std::vector<std::int64_t>& initial) {
   ms.safety_stock = sc.safety_stock;
   ms.safety_buffer = sc.pipeline.safety_buffer;
   ms.series_interval = series_interval(sc);
+  ms.demand_end = sc.duration;
   metrics_ = std::make_unique<Metrics>(ms, book_);
 
 }

@@ -51,6 +51,10 @@ Metrics::Metrics(MetricsSetup setup, const model::OrderBook& book) : setup_(std:
   retries_.assign(setup_.system_names.size(), std::vector<std::uint64_t>(5, 0));
   dead_letters_.assign(setup_.system_names.size(), std::vector<std::uint64_t>(5, 0));
   if (setup_.series_interval <= 0) setup_.series_interval = sim::minutes(1);
+  for (auto& v : by_channel_) v.resize(setup_.channel_names.size());
+  for (auto& v : by_location_) v.resize(setup_.locations);
+  ch_head_.assign(setup_.channel_names.size() * records, kNil);
+  ch_tail_.assign(setup_.channel_names.size() * records, kNil);
   // Group locations by the set of channels that must come to see their changes (usually one
   // set for all), so a feed message computes each set's minimum version once.
   watcher_set_.assign(setup_.locations, 0);
@@ -85,10 +89,56 @@ void Metrics::flush_series(Series& s, std::int64_t upto_bucket) {
   s.bucket = upto_bucket;
 }
 
-void Metrics::record(Flow f, Tick now, Tick start) {
-  Series& s = flows_[static_cast<int>(f)];
+namespace {
+// Which breakdowns a flow has: every flow is some channel's; the flows that happen at or after
+// a warehouse have a fulfilling location (inventory_to_channel: where the change happened).
+bool has_location(Flow f) { return f != Flow::order_to_erp && f != Flow::order_ack; }
+}  // namespace
+
+void Metrics::add_outage(OutageWindow w) {
+  outages_.push_back({std::move(w), -1, {}});
+}
+
+void Metrics::add_window(WindowSpec w) { windows_.push_back({std::move(w), {}, {}}); }
+
+// After an outage ends, a flow has recovered once the p90 of what completes is back within the
+// p90 of everything that completed before the outage began: samples are taken in probes of
+// kProbe completions, and the first probe that passes marks the recovery at its first sample.
+void Metrics::track_recovery(Flow f, Tick now, Tick latency, int loc) {
+  constexpr std::uint64_t kProbe = 20;
+  const int fi = static_cast<int>(f);
+  if (now >= setup_.demand_end) return;  // without demand, nothing new completes to judge
+  for (auto& o : outages_) {
+    if (now < o.w.start) continue;
+    // After a location's outage, the flows through locations are judged on its own orders:
+    // the others' mix (a 3PL's hours beside a WMS's minutes) would hide or fake a recovery.
+    const bool own = o.w.location >= 0 && has_location(f);
+    if (own && loc != o.w.location) continue;
+    const sim::Histogram& before = own ? by_location_[fi][static_cast<std::size_t>(o.w.location)] : flows_[fi].all;
+    FlowRecovery& r = o.flows[fi];
+    if (r.pre_p90 == -1) r.pre_p90 = before.count() > 0 ? before.percentile(0.9) : -2;
+    if (now < o.w.end || r.pre_p90 < 0 || r.recovered_at >= 0) continue;
+    if (r.probe_start < 0) r.probe_start = now;
+    r.probe.record(latency);
+    if (r.probe.count() < kProbe) continue;
+    if (r.probe.percentile(0.9) <= r.pre_p90) r.recovered_at = r.probe_start;
+    r.probe.reset();
+    r.probe_start = -1;
+  }
+}
+
+void Metrics::record(Flow f, Tick now, Tick start, int channel, int loc) {
+  const int fi = static_cast<int>(f);
+  Series& s = flows_[fi];
   const Tick latency = std::max<Tick>(0, now - start);
+  if (!outages_.empty()) track_recovery(f, now, latency, loc);
   s.all.record(latency);
+  if (channel >= 0) by_channel_[fi][static_cast<std::size_t>(channel)].record(latency);
+  if (loc >= 0) by_location_[fi][static_cast<std::size_t>(loc)].record(latency);
+  for (auto& w : windows_) {
+    if (start >= w.spec.start && start < w.spec.end) w.during.latency[fi].record(latency);
+    else if (start >= w.spec.end && start < w.spec.after_end) w.after.latency[fi].record(latency);
+  }
   const std::int64_t bucket = now / setup_.series_interval;
   if (bucket != s.bucket) flush_series(s, bucket);
   s.current.record(latency);
@@ -118,20 +168,60 @@ Json distribution(const sim::Histogram& h) {
 }
 }  // namespace
 
+Json latency_summary(const sim::Histogram& h) {
+  std::int64_t q[5];
+  h.percentiles(kQuantiles, q);
+  return {{"count", h.count()},
+          {"mean_s", round6(h.mean() / 1e6)},
+          {"p50_s", round6(sim::to_seconds(q[0]))},
+          {"p90_s", round6(sim::to_seconds(q[1]))},
+          {"p95_s", round6(sim::to_seconds(q[2]))},
+          {"p99_s", round6(sim::to_seconds(q[3]))},
+          {"p999_s", round6(sim::to_seconds(q[4]))},
+          {"max_s", round6(sim::to_seconds(h.max()))}};
+}
+
+
 Json Metrics::latency_json(Tick) {
   Json out = Json::object();
   for (int f = 0; f < static_cast<int>(Flow::count); ++f) {
     Series& s = flows_[f];
     flush_series(s, s.bucket + 1);
-    std::int64_t q[5];
-    s.all.percentiles(kQuantiles, q);
-    out[flow_name(static_cast<Flow>(f))] = {
-        {"count", s.all.count()},           {"mean_s", round6(s.all.mean() / 1e6)},
-        {"p50_s", round6(sim::to_seconds(q[0]))}, {"p90_s", round6(sim::to_seconds(q[1]))},
-        {"p95_s", round6(sim::to_seconds(q[2]))}, {"p99_s", round6(sim::to_seconds(q[3]))},
-        {"p999_s", round6(sim::to_seconds(q[4]))}, {"max_s", round6(sim::to_seconds(s.all.max()))},
-        {"distribution", distribution(s.all)},
-        {"series", s.points}};
+    Json j = latency_summary(s.all);
+    Json by_channel = Json::object();
+    for (std::size_t c = 0; c < by_channel_[f].size(); ++c)
+      if (static_cast<Flow>(f) != Flow::inventory_to_channel || setup_.has_feed[c])
+        by_channel[setup_.channel_names[c]] = latency_summary(by_channel_[f][c]);
+    j["by_channel"] = std::move(by_channel);
+    if (has_location(static_cast<Flow>(f))) {
+      Json by_location = Json::object();
+      for (std::size_t l = 0; l < by_location_[f].size(); ++l)
+        by_location[setup_.location_names[l]] = latency_summary(by_location_[f][l]);
+      j["by_location"] = std::move(by_location);
+    }
+    j["distribution"] = distribution(s.all);
+    j["series"] = s.points;
+    out[flow_name(static_cast<Flow>(f))] = std::move(j);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, const sim::Histogram*>> Metrics::histograms() const {
+  std::vector<std::pair<std::string, const sim::Histogram*>> out;
+  for (int f = 0; f < static_cast<int>(Flow::count); ++f) {
+    const std::string base = std::string("/latency/") + flow_name(static_cast<Flow>(f));
+    out.emplace_back(base, &flows_[f].all);
+    for (std::size_t c = 0; c < by_channel_[f].size(); ++c)
+      if (static_cast<Flow>(f) != Flow::inventory_to_channel || setup_.has_feed[c])
+        out.emplace_back(base + "/by_channel/" + json_pointer_escape(setup_.channel_names[c]), &by_channel_[f][c]);
+    if (has_location(static_cast<Flow>(f)))
+      for (std::size_t l = 0; l < by_location_[f].size(); ++l)
+        out.emplace_back(base + "/by_location/" + json_pointer_escape(setup_.location_names[l]), &by_location_[f][l]);
+    for (const auto& w : windows_) {
+      const std::string wb = "/windows/" + json_pointer_escape(w.spec.key);
+      out.emplace_back(wb + "/during/latency/" + flow_name(static_cast<Flow>(f)), &w.during.latency[f]);
+      out.emplace_back(wb + "/after/latency/" + flow_name(static_cast<Flow>(f)), &w.after.latency[f]);
+    }
   }
   return out;
 }
@@ -160,7 +250,7 @@ void Metrics::order_acked(model::OrderId o, model::LineMask, Tick now) {
   Track& t = tracks_[o];
   if (t.flags & acked) return;
   t.flags |= acked;
-  record(Flow::order_ack, now, book_.order(o).placed_at);
+  record(Flow::order_ack, now, book_.order(o).placed_at, book_.order(o).channel, -1);
 }
 
 void Metrics::lines_cancelled(model::OrderId o, model::LineMask mask, Tick now) {
@@ -178,7 +268,7 @@ void Metrics::lines_cancelled(model::OrderId o, model::LineMask mask, Tick now) 
   const model::LineMask all = book_.all_lines_mask(o);
   if (!(t.flags & ship_done) && t.shipped && ((t.shipped | t.cancelled) & all) == all) {
     t.flags |= ship_done;
-    record(Flow::order_to_ship, now, book_.order(o).placed_at);
+    record(Flow::order_to_ship, now, book_.order(o).placed_at, book_.order(o).channel, t.loc == kNoLoc ? -1 : t.loc);
   }
 }
 
@@ -190,14 +280,15 @@ void Metrics::erp_order_recorded(model::OrderId o, Tick now) {
     return;
   }
   t.flags |= erp_recorded;
-  record(Flow::order_to_erp, now, book_.order(o).placed_at);
+  record(Flow::order_to_erp, now, book_.order(o).placed_at, book_.order(o).channel, -1);
 }
 
-void Metrics::release_received(model::OrderId o, model::LocId, model::LineMask, Tick now) {
+void Metrics::release_received(model::OrderId o, model::LocId loc, model::LineMask, Tick now) {
   Track& t = tracks_[o];
+  t.loc = loc;
   if (t.flags & released) return;
   t.flags |= released;
-  record(Flow::order_to_warehouse, now, book_.order(o).placed_at);
+  record(Flow::order_to_warehouse, now, book_.order(o).placed_at, book_.order(o).channel, loc);
 }
 
 void Metrics::shipped(std::uint64_t, model::OrderId o, model::LocId loc, model::LineMask mask, Tick now) {
@@ -213,14 +304,15 @@ void Metrics::shipped(std::uint64_t, model::OrderId o, model::LocId loc, model::
     if (!model::has_line(t.shipped | t.cancelled, i)) open_units_[lines[i].sku] -= lines[i].qty;
   }
   t.shipped |= mask;
+  t.loc = loc;
   const model::LineMask all = book_.all_lines_mask(o);
   if (!(t.flags & ship_done) && ((t.shipped | t.cancelled) & all) == all) {
     t.flags |= ship_done;
-    record(Flow::order_to_ship, now, book_.order(o).placed_at);
+    record(Flow::order_to_ship, now, book_.order(o).placed_at, book_.order(o).channel, loc);
   }
 }
 
-void Metrics::erp_shipment_recorded(std::uint64_t shipment, model::OrderId o, model::LocId, model::LineMask mask,
+void Metrics::erp_shipment_recorded(std::uint64_t shipment, model::OrderId o, model::LocId loc, model::LineMask mask,
                                     Tick shipped_at, Tick now) {
   Track& t = tracks_[o];
   if (!erp_shipments_.insert(shipment)) {
@@ -229,7 +321,7 @@ void Metrics::erp_shipment_recorded(std::uint64_t shipment, model::OrderId o, mo
     return;
   }
   t.erp_shipped |= mask;
-  record(Flow::ship_to_erp, now, shipped_at);
+  record(Flow::ship_to_erp, now, shipped_at, book_.order(o).channel, loc);
 }
 
 void Metrics::erp_movement_recorded(std::uint64_t movement, Tick) {
@@ -248,9 +340,7 @@ void Metrics::stock_moved(model::LocId loc, model::SkuId sku, std::int64_t delta
 
 // ------------------------------------------------------------------- inventory_to_channel
 
-void Metrics::inventory_applied(model::LocId loc, model::SkuId sku, Tick happened_at, std::uint64_t version, Tick) {
-  ++inventory_applied_;
-  if (watchers_[watcher_set_[loc]].empty()) return;  // no channel needs to hear of it
+std::uint32_t Metrics::push_pending(std::uint32_t tail, std::uint64_t version, Tick happened_at) {
   std::uint32_t n;
   if (!free_pending_.empty()) {
     n = free_pending_.back();
@@ -260,10 +350,26 @@ void Metrics::inventory_applied(model::LocId loc, model::SkuId sku, Tick happene
     pending_.push_back({});
   }
   pending_[n] = {version, happened_at, kNil};
+  if (tail != kNil) pending_[tail].next = n;
+  return n;
+}
+
+void Metrics::inventory_applied(model::LocId loc, model::SkuId sku, Tick happened_at, std::uint64_t version, Tick) {
+  ++inventory_applied_;
+  const auto& watchers = watchers_[watcher_set_[loc]];
+  if (watchers.empty()) return;  // no channel needs to hear of it
+  const std::size_t records = setup_.locations * setup_.skus;
   const std::size_t r = loc * setup_.skus + sku;
+  // One entry until every watching channel reflects the change, and one per channel.
+  const std::uint32_t n = push_pending(tail_[r], version, happened_at);
   if (tail_[r] == kNil) head_[r] = n;
-  else pending_[tail_[r]].next = n;
   tail_[r] = n;
+  for (model::ChannelId c : watchers) {
+    const std::size_t k = c * records + r;
+    const std::uint32_t m = push_pending(ch_tail_[k], version, happened_at);
+    if (ch_tail_[k] == kNil) ch_head_[k] = m;
+    ch_tail_[k] = m;
+  }
 }
 
 std::uint64_t Metrics::reflected_version(std::size_t w, model::SkuId sku) const {
@@ -276,7 +382,7 @@ void Metrics::drain_pending(model::LocId loc, model::SkuId sku, std::uint64_t re
   const std::size_t r = loc * setup_.skus + sku;
   while (head_[r] != kNil && pending_[head_[r]].version <= reflected) {
     const std::uint32_t n = head_[r];
-    record(Flow::inventory_to_channel, now, pending_[n].happened_at);
+    record(Flow::inventory_to_channel, now, pending_[n].happened_at, -1, loc);
     ++reflected_;
     head_[r] = pending_[n].next;
     free_pending_.push_back(n);
@@ -285,6 +391,20 @@ void Metrics::drain_pending(model::LocId loc, model::SkuId sku, std::uint64_t re
 }
 
 void Metrics::drain_sku(model::ChannelId ch, model::SkuId sku, Tick now) {
+  // This channel's own view first.
+  const std::size_t records = setup_.locations * setup_.skus;
+  const std::uint64_t mine = last_version_[ch * setup_.skus + sku];
+  auto& hist = by_channel_[static_cast<int>(Flow::inventory_to_channel)][ch];
+  for (model::LocId loc : setup_.sells_from[ch]) {
+    const std::size_t k = ch * records + loc * setup_.skus + sku;
+    while (ch_head_[k] != kNil && pending_[ch_head_[k]].version <= mine) {
+      const std::uint32_t n = ch_head_[k];
+      hist.record(std::max<Tick>(0, now - pending_[n].happened_at));
+      ch_head_[k] = pending_[n].next;
+      free_pending_.push_back(n);
+    }
+    if (ch_head_[k] == kNil) ch_tail_[k] = kNil;
+  }
   std::uint64_t by_set[8];
   std::uint8_t known = 0;  // bit w: by_set[w] computed
   for (model::LocId loc : setup_.sells_from[ch]) {
@@ -324,14 +444,37 @@ void Metrics::bump(std::vector<std::uint64_t>& series, Tick now) {
   ++series[bucket];
 }
 
-void Metrics::erp_throttled(Tick now) {
-  ++erp_throttled_;
-  bump(throttled_by_bucket_, now);
+namespace {
+// The periods of the windows an instant falls in (a window's own span, then its recovery period).
+template <class Windows, class F>
+void in_windows(Windows& windows, Tick now, F&& f) {
+  for (auto& w : windows) {
+    if (now >= w.spec.start && now < w.spec.end) f(w.during);
+    else if (now >= w.spec.end && now < w.spec.after_end) f(w.after);
+  }
+}
+}  // namespace
+
+void Metrics::erp_requested(model::CallFlow flow, Tick now) {
+  const auto k = static_cast<std::size_t>(flow);
+  ++calls_.erp_requests[k];
+  in_windows(windows_, now, [k](Period& p) { ++p.calls.erp_requests[k]; });
 }
 
-void Metrics::request_retried(model::Address system, model::Failure f, Tick now) {
+void Metrics::erp_throttled(model::CallFlow flow, Tick now) {
+  ++erp_throttled_;
+  bump(throttled_by_bucket_, now);
+  const auto k = static_cast<std::size_t>(flow);
+  ++calls_.erp_429[k];
+  in_windows(windows_, now, [k](Period& p) { ++p.calls.erp_429[k]; });
+}
+
+void Metrics::request_retried(model::Address system, model::CallFlow flow, model::Failure f, Tick now) {
   ++retries_[system][static_cast<std::size_t>(f)];
   bump(retries_by_bucket_, now);
+  const auto k = static_cast<std::size_t>(flow);
+  ++calls_.retries[k];
+  in_windows(windows_, now, [k](Period& p) { ++p.calls.retries[k]; });
 }
 
 void Metrics::request_settled(model::Address system, Tick first_attempt, bool, Tick now) {
@@ -463,6 +606,24 @@ Json Metrics::oversell_json(Tick) const {
     }
   }
   auto ratio = [](double a, double b) { return b > 0 ? round6(a / b) : 0.0; };
+  // By the location that was to fulfil the lines (the last one released to or short-picked at);
+  // lines cancelled before any location took them are "unallocated".
+  std::vector<std::int64_t> acc_loc(setup_.locations + 1, 0), over_loc(setup_.locations + 1, 0);
+  for (std::size_t o = 0; o < tracks_.size(); ++o) {
+    const std::size_t l = tracks_[o].loc == kNoLoc ? setup_.locations : tracks_[o].loc;
+    const auto lines = book_.lines(static_cast<model::OrderId>(o));
+    const model::LineMask oversold = tracks_[o].cancelled & static_cast<model::LineMask>(~tracks_[o].shipped);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      acc_loc[l] += lines[i].qty;
+      if (model::has_line(oversold, i)) over_loc[l] += lines[i].qty;
+    }
+  }
+  Json by_location = Json::object();
+  for (std::size_t l = 0; l <= setup_.locations; ++l)
+    by_location[l < setup_.locations ? setup_.location_names[l] : std::string("unallocated")] = {
+        {"rate", ratio(static_cast<double>(over_loc[l]), static_cast<double>(acc_loc[l]))},
+        {"accepted_units", acc_loc[l]},
+        {"oversold_units", over_loc[l]}};
   std::int64_t accepted = 0, oversold_units = 0;
   Json by_channel = Json::object();
   for (std::size_t c = 0; c < channels; ++c) {
@@ -495,6 +656,7 @@ Json Metrics::oversell_json(Tick) const {
           {"oversold_orders", orders_over},
           {"refused_at_channel", {{"no_availability", refused_no_stock_}, {"channel_down", refused_down_}}},
           {"by_channel", by_channel},
+          {"by_location", by_location},
           {"by_sku_class", by_class},
           {"sku_classes", "A: top 20% of SKUs by popularity, B: next 30%, C: the rest"},
           {"series", series}};
@@ -627,16 +789,88 @@ Json Metrics::retries_json() const {
           {"series", series}};
 }
 
+Json Metrics::calls_json(const Calls& c) const {
+  Json by_flow = Json::object();
+  std::uint64_t req = 0, thr = 0, ret = 0;
+  for (int k = 0; k < kCallFlows; ++k) {
+    by_flow[model::call_flow_name(static_cast<model::CallFlow>(k))] = {
+        {"erp_requests", c.erp_requests[k]}, {"erp_429", c.erp_429[k]}, {"retries", c.retries[k]}};
+    req += c.erp_requests[k];
+    thr += c.erp_429[k];
+    ret += c.retries[k];
+  }
+  return {{"erp_requests", req}, {"erp_429", thr}, {"retries", ret}, {"by_flow", by_flow}};
+}
+
+Json Metrics::erp_calls_json() const { return calls_json(calls_); }
+
+Json Metrics::period_json(const Period& p, Tick from, Tick to) const {
+  Json latency = Json::object();
+  for (int f = 0; f < static_cast<int>(Flow::count); ++f) latency[flow_name(static_cast<Flow>(f))] = latency_summary(p.latency[f]);
+  // Oversell of the orders placed in the period.
+  const std::size_t channels = setup_.channel_names.size();
+  std::vector<std::int64_t> acc(channels, 0), over(channels, 0);
+  for (std::size_t o = 0; o < tracks_.size(); ++o) {
+    const auto& order = book_.order(static_cast<model::OrderId>(o));
+    if (order.placed_at < from || order.placed_at >= to) continue;
+    const auto lines = book_.lines(static_cast<model::OrderId>(o));
+    const model::LineMask oversold = tracks_[o].cancelled & static_cast<model::LineMask>(~tracks_[o].shipped);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      acc[order.channel] += lines[i].qty;
+      if (model::has_line(oversold, i)) over[order.channel] += lines[i].qty;
+    }
+  }
+  auto ratio = [](std::int64_t a, std::int64_t b) { return b > 0 ? round6(static_cast<double>(a) / static_cast<double>(b)) : 0.0; };
+  std::int64_t a_all = 0, o_all = 0;
+  Json by_channel = Json::object();
+  for (std::size_t c = 0; c < channels; ++c) {
+    a_all += acc[c];
+    o_all += over[c];
+    by_channel[setup_.channel_names[c]] = {{"rate", ratio(over[c], acc[c])}, {"accepted_units", acc[c]}, {"oversold_units", over[c]}};
+  }
+  return {{"start_s", round6(sim::to_seconds(from))},
+          {"end_s", round6(sim::to_seconds(to))},
+          {"latency", latency},
+          {"oversell", {{"rate", ratio(o_all, a_all)}, {"accepted_units", a_all}, {"oversold_units", o_all}, {"by_channel", by_channel}}},
+          {"calls", calls_json(p.calls)}};
+}
+
+Json Metrics::windows_json() const {
+  Json out = Json::object();
+  for (const auto& w : windows_)
+    out[w.spec.key] = {{"kind", w.spec.kind},
+                       {"label", w.spec.label},
+                       {"during", period_json(w.during, w.spec.start, w.spec.end)},
+                       {"after", period_json(w.after, w.spec.end, w.spec.after_end)}};
+  return out;
+}
+
 Json Metrics::outages_json() const {
   Json out = Json::array();
   for (const auto& o : outages_) {
     Json recover = nullptr;
     if (o.w.address != model::kNoAddress) recover = round6(sim::to_seconds(std::max<Tick>(0, o.last_settled - o.w.end)));
+    // Per flow: how long after the end until its p90 was back within the pre-outage p90
+    // (null: not before the demand ended; flows with nothing before the outage are left out).
+    Json latency = Json::object();
+    for (int f = 0; f < static_cast<int>(Flow::count); ++f) {
+      const FlowRecovery& r = o.flows[f];
+      if (r.pre_p90 < 0) continue;
+      latency[flow_name(static_cast<Flow>(f))] = {
+          {"judged_on", o.w.location >= 0 && has_location(static_cast<Flow>(f)) ? setup_.location_names[static_cast<std::size_t>(o.w.location)] : "all"},
+          {"pre_outage_p90_s", round6(sim::to_seconds(r.pre_p90))},
+          {"recovered_after_s", r.recovered_at >= 0 ? Json(round6(sim::to_seconds(r.recovered_at - o.w.end))) : Json(nullptr)},
+          {"status", r.recovered_at >= 0 ? "recovered" : "not_by_demand_end"}};
+    }
     out.push_back({{"system", o.w.system},
                    {"mode", o.w.mode},
                    {"start_s", round6(sim::to_seconds(o.w.start))},
                    {"end_s", round6(sim::to_seconds(o.w.end))},
-                   {"recover_s", recover}});
+                   {"called_by", o.w.address == model::kNoAddress ? Json(nullptr)
+                                 : !setup_.called_systems.empty() && o.w.address == setup_.called_systems[0] ? Json("pipeline.erp_sync")
+                                                                                                             : Json("pipeline.release")},
+                   {"requests_settled_s", recover},
+                   {"latency_recovery", latency}});
   }
   return out;
 }

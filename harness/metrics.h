@@ -33,6 +33,7 @@ struct MetricsSetup {
   std::size_t skus = 0;
   std::size_t locations = 0;
   std::vector<std::string> channel_names;
+  std::vector<std::string> location_names;
   std::vector<std::vector<model::LocId>> sells_from;  // per channel
   std::vector<bool> has_feed;                          // per channel: a view that the feed updates
   std::vector<bool> checks_view;                       // per channel: ATS view exists
@@ -42,7 +43,22 @@ struct MetricsSetup {
   std::int64_t safety_stock = 0;
   std::int64_t safety_buffer = 0;  // the pipeline holds these back from every published figure
   sim::Tick series_interval = sim::minutes(1);
+  sim::Tick demand_end = sim::kNever;  // the scenario's duration: latency recovery is judged before it
 };
+
+// A window of the timeline (a promotion, an outage, a throttle, a storm...): the same figures
+// are computed for what started inside it and in the recovery period after it, [end, after_end).
+struct WindowSpec {
+  std::string key;   // its name in report.json's "windows" ("promotion", "outage_wh2", ...)
+  std::string kind;
+  std::string label;
+  sim::Tick start = 0;
+  sim::Tick end = 0;
+  sim::Tick after_end = 0;
+};
+
+// A latency histogram's figures: count, mean, p50 ... p99.9, max (seconds).
+Json latency_summary(const sim::Histogram& h);
 
 struct OutageWindow {
   std::string system;
@@ -50,13 +66,15 @@ struct OutageWindow {
   model::Address address = model::kNoAddress;  // the system the pipeline calls, if any
   sim::Tick start = 0;
   sim::Tick end = 0;
+  int location = -1;  // when the system is a location: its flows are judged on its own orders
 };
 
 class Metrics final : public model::Observer {
  public:
   Metrics(MetricsSetup setup, const model::OrderBook& book);
   void set_probe(Probe probe) { probe_ = std::move(probe); }
-  void add_outage(OutageWindow w) { outages_.push_back({std::move(w), -1}); }
+  void add_outage(OutageWindow w);
+  void add_window(WindowSpec w);
 
   // --- Observer
   void order_placed(model::OrderId, Tick) override;
@@ -71,16 +89,20 @@ class Metrics final : public model::Observer {
   void erp_shipment_recorded(std::uint64_t, model::OrderId, model::LocId, model::LineMask, Tick, Tick) override;
   void erp_movement_recorded(std::uint64_t, Tick) override;
   void erp_inventory_set(model::LocId, model::SkuId, std::int64_t, std::int64_t, Tick) override;
-  void erp_throttled(Tick now) override;
+  void erp_requested(model::CallFlow, Tick now) override;
+  void erp_throttled(model::CallFlow, Tick now) override;
   void release_received(model::OrderId, model::LocId, model::LineMask, Tick) override;
   void shipped(std::uint64_t, model::OrderId, model::LocId, model::LineMask, Tick) override;
-  void short_picked(model::OrderId, model::LocId, model::LineMask, Tick) override { ++short_picks_; }
+  void short_picked(model::OrderId o, model::LocId loc, model::LineMask, Tick) override {
+    ++short_picks_;
+    tracks_[o].loc = loc;
+  }
   void stock_moved(model::LocId, model::SkuId, std::int64_t, bool, Tick) override;
   void inventory_changed(model::LocId, model::SkuId, Tick) override { ++inventory_changes_; }
   void warehouse_events_lost(model::LocId, std::uint64_t n, Tick) override { lost_events_ += n; }
   void inventory_applied(model::LocId, model::SkuId, Tick, std::uint64_t, Tick) override;
   void duplicate_dropped(Tick) override { ++duplicates_dropped_; }
-  void request_retried(model::Address, model::Failure, Tick) override;
+  void request_retried(model::Address, model::CallFlow, model::Failure, Tick) override;
   void request_settled(model::Address, Tick, bool, Tick) override;
   void dead_lettered(model::OrderId, model::Address, model::Failure, Tick) override;
   void redriven(model::OrderId, Tick) override;
@@ -97,6 +119,11 @@ class Metrics final : public model::Observer {
   Json integrity_json() const;
   Json retries_json() const;
   Json outages_json() const;
+  Json windows_json() const;
+  Json erp_calls_json() const;
+  // Every latency histogram of the report, by the JSON pointer of the object that carries its
+  // figures (for pooling replications: harness/replicate.h).
+  std::vector<std::pair<std::string, const sim::Histogram*>> histograms() const;
   std::uint64_t lost_orders() const;
   // Orders with lines the warehouse shipped and the ERP never recorded.
   std::uint64_t shipments_not_in_erp() const;
@@ -110,10 +137,33 @@ class Metrics final : public model::Observer {
   enum Flag : std::uint8_t {
     erp_recorded = 1, released = 2, acked = 4, ship_done = 8, delivery_lost = 16
   };
+  static constexpr std::uint16_t kNoLoc = 0xffff;
   struct Track {
     model::LineMask shipped = 0, erp_shipped = 0, cancelled = 0;
     std::uint8_t flags = 0;
     std::int8_t dead = 0;
+    std::uint16_t loc = kNoLoc;  // the location last asked to fulfil it (released, short-picked, shipped)
+  };
+  static constexpr int kCallFlows = static_cast<int>(model::CallFlow::count);
+  struct Calls {  // requests to the ERP and retries of the pipeline's calls, by calling flow
+    std::uint64_t erp_requests[kCallFlows] = {};
+    std::uint64_t erp_429[kCallFlows] = {};
+    std::uint64_t retries[kCallFlows] = {};
+  };
+  struct Period {  // what started within a window, or within its recovery period
+    sim::Histogram latency[static_cast<int>(Flow::count)];
+    Calls calls;
+  };
+  struct Window {
+    WindowSpec spec;
+    Period during, after;
+  };
+  // Latency recovery after an outage: the flow's p90 back within its pre-outage p90.
+  struct FlowRecovery {
+    std::int64_t pre_p90 = -1;  // -1: not taken yet (taken at the first sample after the start)
+    sim::Histogram probe;       // samples completing since the probe began
+    Tick probe_start = -1;
+    Tick recovered_at = -1;
   };
   struct Series {
     sim::Histogram all;
@@ -131,7 +181,13 @@ class Metrics final : public model::Observer {
   };
   static constexpr std::uint32_t kNil = 0xffffffffu;
 
-  void record(Flow f, Tick now, Tick start);
+  void record(Flow f, Tick now, Tick start, int channel, int loc);
+  void track_recovery(Flow f, Tick now, Tick latency, int loc);
+  Json calls_json(const Calls& c) const;
+  Json period_json(const Period& p, Tick from, Tick to) const;
+  // Pending lists of inventory changes, keyed by (loc, sku) for every watching channel together,
+  // and by (channel, loc, sku) for each channel alone.
+  std::uint32_t push_pending(std::uint32_t list, std::uint64_t version, Tick happened_at);
   void flush_series(Series& s, std::int64_t upto_bucket);
   void drain_pending(model::LocId loc, model::SkuId sku, std::uint64_t reflected, Tick now);
   // The version every channel watching the locations of set w has seen for sku.
@@ -145,6 +201,11 @@ class Metrics final : public model::Observer {
   Probe probe_;
   std::vector<Track> tracks_;
   Series flows_[static_cast<int>(Flow::count)];
+  std::vector<sim::Histogram> by_channel_[static_cast<int>(Flow::count)];
+  std::vector<sim::Histogram> by_location_[static_cast<int>(Flow::count)];
+  Calls calls_;
+  std::vector<Window> windows_;
+  std::vector<std::uint32_t> ch_head_, ch_tail_;  // per (channel, loc, sku)
   std::vector<std::int64_t> open_units_;       // per sku: accepted, not yet shipped or cancelled
   std::vector<std::int64_t> moved_;            // per (loc, sku): stock moved other than shipments
   std::vector<std::int64_t> shipped_units_;    // per (loc, sku)
@@ -174,6 +235,7 @@ class Metrics final : public model::Observer {
   struct Outage {
     OutageWindow w;
     Tick last_settled;
+    FlowRecovery flows[static_cast<int>(Flow::count)];
   };
   std::vector<Outage> outages_;
 };

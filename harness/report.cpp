@@ -2,41 +2,127 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "harness/units.h"
 
 namespace estate::harness {
 using sim::Tick;
 
-Json station_json(const sim::Station& st, Tick end) {
-  const auto& s = st.stats();
-  const double T = std::max(sim::to_seconds(end), 1e-9);
-  const double L = s.area_in_system / 1e6 / T;
-  const double lambda = static_cast<double>(s.arrivals) / T;
-  const double W = s.departures ? s.sum_sojourn / 1e6 / static_cast<double>(s.departures) : 0.0;
-  // Little's law L = lambda W holds over a period that starts and ends empty. A station still
-  // holding jobs at the end has them in L but not in W (they have not left), so the two terms
-  // are not comparable there, and the report says so instead of printing them side by side.
-  const std::uint64_t left = st.busy() + st.waiting();
-  return {{"servers", st.servers()},
+namespace {
+// The time-average figures of a station over a period of T seconds.
+Json period_figures(const sim::StationStats& s, std::uint32_t servers, double T) {
+  T = std::max(T, 1e-9);
+  return {{"span_s", round6(T)},
           {"arrivals", s.arrivals},
           {"departures", s.departures},
           {"refused", s.refused},
           {"throughput_per_s", round6(static_cast<double>(s.departures) / T)},
-          {"utilization", st.servers() ? round6(s.area_busy / 1e6 / T / st.servers()) : 0.0},
+          {"utilization", servers ? round6(s.area_busy / 1e6 / T / servers) : 0.0},
           {"mean_queue", round6(s.area_waiting / 1e6 / T)},
-          {"peak_queue", s.peak_waiting},
-          {"mean_wait_s", s.started ? round6(s.sum_wait / 1e6 / static_cast<double>(s.started)) : 0.0},
-          {"in_system_at_end", left},
-          {"little", {{"applies", left == 0},
-                      {"L", round6(L)},
-                      {"lambda_per_s", round6(lambda)},
-                      {"W_s", round6(W)},
-                      {"lambda_W", round6(lambda * W)}}}};
+          {"mean_wait_s", s.started ? round6(s.sum_wait / 1e6 / static_cast<double>(s.started)) : 0.0}};
+}
+
+sim::StationStats minus(const sim::StationStats& a, const sim::StationStats& b) {
+  sim::StationStats d;
+  d.arrivals = a.arrivals - b.arrivals;
+  d.refused = a.refused - b.refused;
+  d.departures = a.departures - b.departures;
+  d.area_in_system = a.area_in_system - b.area_in_system;
+  d.area_waiting = a.area_waiting - b.area_waiting;
+  d.area_busy = a.area_busy - b.area_busy;
+  d.sum_sojourn = a.sum_sojourn - b.sum_sojourn;
+  d.sum_wait = a.sum_wait - b.sum_wait;
+  d.started = a.started - b.started;
+  return d;
+}
+}  // namespace
+
+Json station_json(const sim::Station& st, Tick duration, Tick end, const StationSnapshot* at_duration, const Json& series) {
+  const auto& s = st.stats();
+  // Little's law L = lambda W holds over a period that starts and ends empty: the whole run,
+  // when the drain emptied the station. A station still holding jobs at the end has them in L
+  // but not in W (they have not left), so the two terms are not comparable there, and the
+  // report says so instead of printing them side by side.
+  const double T = std::max(sim::to_seconds(end), 1e-9);
+  const double L = s.area_in_system / 1e6 / T;
+  const double lambda = static_cast<double>(s.arrivals) / T;
+  const double W = s.departures ? s.sum_sojourn / 1e6 / static_cast<double>(s.departures) : 0.0;
+  const std::uint64_t left = st.busy() + st.waiting();
+  // The headline figures cover the demand period; the drain (no new demand) is apart, so an
+  // empty tail does not dilute throughput and utilisation.
+  Json out = at_duration ? period_figures(at_duration->stats, st.servers(), sim::to_seconds(duration))
+                         : period_figures(s, st.servers(), sim::to_seconds(end));
+  out["servers"] = st.servers();
+  out["period"] = at_duration ? "demand" : "run";
+  // The longest waiting line in each period, from the series' per-interval peaks (exact: each
+  // point holds the peak since the previous one) and the station's own peak over the run.
+  std::uint64_t peak_demand = 0, peak_drain = 0;
+  const double duration_s = sim::to_seconds(duration);
+  for (const auto& p : series) {
+    std::uint64_t& peak = p["t_s"].get<double>() <= duration_s ? peak_demand : peak_drain;
+    peak = std::max(peak, p["peak_queue"].get<std::uint64_t>());
+  }
+  if (!at_duration || series.empty()) peak_demand = s.peak_waiting;
+  out["peak_queue"] = peak_demand;
+  if (at_duration) {
+    out["in_system_at_demand_end"] = at_duration->in_system;
+    Json drain = period_figures(minus(s, at_duration->stats), st.servers(), sim::to_seconds(end - duration));
+    drain["peak_queue"] = peak_drain;
+    out["drain"] = std::move(drain);
+  }
+  out["in_system_at_end"] = left;
+  out["little"] = {{"applies", left == 0},
+                   {"period", "run"},
+                   {"L", round6(L)},
+                   {"lambda_per_s", round6(lambda)},
+                   {"W_s", round6(W)},
+                   {"lambda_W", round6(lambda * W)}};
+  out["series"] = series;
+  return out;
+}
+
+std::vector<std::string> window_keys(const Scenario& sc) {
+  std::vector<std::string> keys;
+  for (const auto& ev : sc.timeline) {
+    using K = TimelineEvent::Kind;
+    if (ev.span <= 0) {
+      keys.emplace_back();
+      continue;
+    }
+    std::string k;
+    switch (ev.kind) {
+      case K::promotion: k = "promotion"; break;
+      case K::outage: k = "outage_" + system_name(sc, ev.system); break;
+      case K::duplicates: k = "duplicates_" + system_name(sc, ev.source); break;
+      case K::reorder: k = "reorder_" + system_name(sc, ev.source); break;
+      case K::throttle: k = "throttle"; break;
+      case K::late_batch: k = "late_batch_" + system_name(sc, ev.source); break;
+      case K::drift: k = "drift_" + sc.locations[static_cast<std::size_t>(ev.location)].name; break;
+      case K::replenishment: k = "replenishment_" + sc.locations[static_cast<std::size_t>(ev.location)].name; break;
+      case K::returns: k = "returns_" + sc.locations[static_cast<std::size_t>(ev.location)].name; break;
+      case K::transfer: k = "transfer_" + sc.locations[static_cast<std::size_t>(ev.location)].name; break;
+    }
+    keys.push_back(k);
+  }
+  // Windows of the same kind on the same system are numbered in timeline order.
+  std::vector<std::string> out = keys;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].empty()) continue;
+    std::size_t n = 0, nth = 0;
+    for (std::size_t j = 0; j < keys.size(); ++j)
+      if (keys[j] == keys[i]) {
+        ++n;
+        if (j <= i) ++nth;
+      }
+    if (n > 1) out[i] += "_" + std::to_string(nth);
+  }
+  return out;
 }
 
 // The timeline as windows (instants have end_s == start_s), labelled for charts.
 Json timeline_json(const Scenario& sc) {
+  const auto keys = window_keys(sc);
   Json out = Json::array();
   auto pct = [](double p) {
     char buf[32];
@@ -98,11 +184,70 @@ Json timeline_json(const Scenario& sc) {
         break;
     }
     out.push_back({{"kind", kind},
+                   {"key", keys[out.size()].empty() ? Json(nullptr) : Json(keys[out.size()])},
                    {"label", label},
                    {"start_s", round6(sim::to_seconds(ev.at))},
                    {"end_s", round6(sim::to_seconds(ev.at + ev.span))}});
   }
   return out;
+}
+
+namespace {
+// The stations an outage of `system` backs work up in: its own, and the pipeline stage that
+// calls it.
+bool affected(const std::string& station, const Json& outage) {
+  const std::string system = outage["system"].get<std::string>();
+  if (station == system || station.rfind(system + ".", 0) == 0) return true;
+  return outage["called_by"].is_string() && station == outage["called_by"].get<std::string>();
+}
+}  // namespace
+
+// Recovery that means recovery. The backlog of the affected stations (queue plus jobs in
+// service, from the series) is back to its pre-outage level (the highest it was over a span as
+// long as the outage, before it) at the first sample after the end from which it stays there
+// for ten series intervals; each flow's latency is back when the p90 of what completes is within the
+// pre-outage p90 (harness/metrics; judged while demand lasts). recover_s is the latest of
+// them; when the backlog never got back, it is how long the run watched, and recovered = false.
+Json outage_recovery(Json outages, const Json& stages, Tick end, Tick series_interval) {
+  const double settle_s = 10 * sim::to_seconds(series_interval);
+  const double end_s = sim::to_seconds(end);
+  for (auto& o : outages) {
+    const double start = o["start_s"].get<double>(), stop = o["end_s"].get<double>();
+    std::map<double, double> level;  // t -> jobs in the affected stations
+    Json names = Json::array();
+    for (const auto& [name, st] : stages.items()) {
+      if (!affected(name, o)) continue;
+      names.push_back(name);
+      for (const auto& p : st["series"]) level[p["t_s"].get<double>()] += p["queue"].get<double>() + p["busy"].get<double>();
+    }
+    double pre = 0;
+    for (const auto& [t, v] : level)
+      if (t >= start - (stop - start) && t <= start) pre = std::max(pre, v);
+    Json backlog_after = nullptr;
+    double peak = 0;
+    for (auto it = level.lower_bound(stop); it != level.end(); ++it) peak = std::max(peak, it->second);
+    for (auto it = level.lower_bound(stop); it != level.end(); ++it) {
+      if (it->second > pre) continue;
+      bool stays = true;
+      for (auto jt = it; jt != level.end() && jt->first <= it->first + settle_s; ++jt) stays = stays && jt->second <= pre;
+      if (stays) {
+        backlog_after = round6(it->first - stop);
+        break;
+      }
+    }
+    const bool recovered = names.empty() || !backlog_after.is_null();
+    double recover = backlog_after.is_null() ? 0.0 : backlog_after.get<double>();
+    for (const auto& [flow, r] : o["latency_recovery"].items())
+      if (!r["recovered_after_s"].is_null()) recover = std::max(recover, r["recovered_after_s"].get<double>());
+    if (!recovered) recover = std::max(0.0, end_s - stop);
+    o["backlog"] = {{"stations", names},
+                    {"pre_outage_level", round6(pre)},
+                    {"peak_after", round6(peak)},
+                    {"recovered_after_s", backlog_after}};
+    o["recovered"] = recovered;
+    o["recover_s"] = round6(recover);
+  }
+  return outages;
 }
 
 RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOptions& options, const std::string& mode, Json sections) {
@@ -128,16 +273,20 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
   report["reconciliation"] = metrics.reconciliation_json();
   report["integrity"] = metrics.integrity_json();
   report["retries"] = metrics.retries_json();
+  report["retries"]["erp_calls"] = metrics.erp_calls_json();
   Json stages = Json::object();
-  for (const auto& owned : estate.stations()) {
+  const auto owned_stations = estate.stations();
+  for (std::size_t i = 0; i < owned_stations.size(); ++i) {
+    const auto& owned = owned_stations[i];
     owned.station->advance(end);
-    Json st = station_json(*owned.station, end);
-    st["series"] = facts.station_series.contains(owned.station->name()) ? facts.station_series[owned.station->name()]
-                                                                        : Json::array();
-    stages[owned.station->name()] = std::move(st);
+    const Json& series = facts.station_series.contains(owned.station->name()) ? facts.station_series[owned.station->name()]
+                                                                              : Json::array();
+    const StationSnapshot* at = facts.demand_end ? &(*facts.demand_end)[i] : nullptr;
+    stages[owned.station->name()] = station_json(*owned.station, std::min(sc.duration, end), end, at, series);
   }
   report["stages"] = stages;
-  report["outages"] = metrics.outages_json();
+  report["outages"] = outage_recovery(metrics.outages_json(), stages, end, series_interval(sc));
+  report["windows"] = metrics.windows_json();
   report["timeline"] = timeline_json(sc);
 
   const std::uint64_t lost = metrics.lost_orders();
@@ -187,12 +336,19 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
       if (t["verdict"] == "fail") ++failed;
   }
   if (failed > 0 && result.exit_code == kExitOk) result.exit_code = kExitGate;
+  // reasons: everything that failed the run, integrity first, then each failed threshold;
+  // integrity_reasons: the integrity part alone.
+  Json all_reasons = reasons;
+  if (report.contains("thresholds"))
+    for (const auto& t : report["thresholds"])
+      if (t["verdict"] == "fail") all_reasons.push_back(t["message"]);
   report["verdict"] = {{"integrity_ok", integrity_ok},
                        {"partial", facts.interrupted},
                        {"thresholds", sc.thresholds.size()},
                        {"thresholds_failed", failed},
                        {"exit_code", result.exit_code},
-                       {"reasons", reasons},
+                       {"reasons", all_reasons},
+                       {"integrity_reasons", reasons},
                        {"warnings", warnings}};
   result.report = std::move(report);
   return result;

@@ -34,6 +34,16 @@ class StationSampler {
       first = end;
     }
   }
+  // Every station's figures so far (at the end of the demand period), in estate.stations() order.
+  std::vector<StationSnapshot> snapshot(hosts::Host& host, Tick t) {
+    std::vector<StationSnapshot> out(sampled_.size());
+    for (std::size_t i = 0; i < sampled_.size(); ++i)
+      host.as(sampled_[i].owner, [&](model::Context&) {
+        sampled_[i].station->advance(std::max(t, sampled_[i].station->observed_until()));  // a live owner may be ahead
+        out[i] = {sampled_[i].station->stats(), sampled_[i].station->busy() + sampled_[i].station->waiting()};
+      });
+    return out;
+  }
   Json series() {
     Json out = Json::object();
     for (auto& sm : sampled_) out[sm.station->name()] = std::move(sm.points);
@@ -84,6 +94,7 @@ RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
       const Tick into_drain = std::max<Tick>(0, next_sample - sc.duration);
       next_sample += std::max(interval, into_drain / 20 / interval * interval);
     }
+    if (now >= sc.duration && !facts.demand_end) facts.demand_end = sampler.snapshot(host, now);
     if (now >= sc.duration) {
       if (host.quiescent()) {
         if (final_recon) {

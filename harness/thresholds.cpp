@@ -191,7 +191,7 @@ Threshold parse_threshold_flag(const std::string& text) {
 
 std::vector<std::pair<std::string, double>> numeric_metrics(const Json& report) {
   std::vector<std::pair<std::string, double>> out;
-  for (const char* section : {"latency", "oversell", "reconciliation", "integrity", "retries", "stages", "outages", "run"})
+  for (const char* section : {"latency", "oversell", "reconciliation", "integrity", "retries", "stages", "outages", "windows", "run"})
     if (report.contains(section)) walk(report.at(section), std::string("/") + section, out);
   return out;
 }

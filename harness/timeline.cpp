@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "harness/report.h"
 #include "sim/assert.h"
 
 namespace estate::harness {
@@ -14,6 +15,17 @@ void schedule_timeline(Estate& estate, hosts::Host& host) {
   hosts::Host* h = &host;
   Estate* e = &estate;
 
+  // Every window of the timeline gets its own figures, and the same for a recovery period as
+  // long as the window, after it.
+  const Json timeline = timeline_json(sc);
+  const auto keys = window_keys(sc);
+  for (std::size_t i = 0; i < sc.timeline.size(); ++i)
+    if (!keys[i].empty()) {
+      const auto& ev = sc.timeline[i];
+      metrics.add_window({keys[i], timeline[i]["kind"].get<std::string>(), timeline[i]["label"].get<std::string>(), ev.at,
+                          ev.at + ev.span, ev.at + 2 * ev.span});
+    }
+
   for (const auto& ev : sc.timeline) {
     const Tick end = ev.at + ev.span;
     using K = TimelineEvent::Kind;
@@ -23,7 +35,8 @@ void schedule_timeline(Estate& estate, hosts::Host& host) {
         model::Address target = model::kNoAddress;
         if (ev.system.kind == SystemRef::Kind::erp || ev.system.kind == SystemRef::Kind::location)
           target = estate.address_of(ev.system);
-        metrics.add_outage({system_name(sc, ev.system), model::outage_mode_name(ev.outage.mode), target, ev.at, end});
+        metrics.add_outage({system_name(sc, ev.system), model::outage_mode_name(ev.outage.mode), target, ev.at, end,
+                            ev.system.kind == SystemRef::Kind::location ? ev.system.index : -1});
         host.at(ev.at, [e, h, ev] { e->set_outage(*h, ev.system, ev.outage); });
         host.at(end, [e, h, ev] { e->set_outage(*h, ev.system, model::Outage{}); });
         break;

@@ -63,12 +63,14 @@ void Erp::handle(model::Context& ctx, const Msg& msg) {
   }
   ESTATE_ASSERT(msg.kind == Kind::erp_request, "erp: unexpected message");
   const Tick now = ctx.now();
+  const model::CallFlow flow = model::call_flow_of(static_cast<ErpOp>(msg.op));
+  observer_.erp_requested(flow, now);
   if (outage_.mode == OutageMode::down) return respond(ctx, msg, status::unavailable);
   if (outage_.mode == OutageMode::flaky && ctx.rng().bernoulli(outage_.error_rate))
     return respond(ctx, msg, status::error);
   Tick retry_after = 0;
   if (!take_token(now, retry_after)) {
-    observer_.erp_throttled(now);
+    observer_.erp_throttled(flow, now);
     return respond(ctx, msg, status::too_many_requests, retry_after);
   }
   std::uint32_t slot;
@@ -85,7 +87,7 @@ void Erp::handle(model::Context& ctx, const Msg& msg) {
     case sim::Station::Admit::queued: break;
     case sim::Station::Admit::refused:
       free_jobs_.push_back(slot);
-      observer_.erp_throttled(now);
+      observer_.erp_throttled(flow, now);
       respond(ctx, msg, status::too_many_requests, config_.retry_after_busy);
       break;
   }

@@ -24,6 +24,31 @@ inline const char* failure_name(Failure f) {
   return "unknown";
 }
 
+// Who made a request to a called system, for breakdowns by calling flow.
+enum class CallFlow : std::uint8_t { order_post, shipment_confirmation, stock_movement, inventory_query, inventory_set, release, count };
+inline const char* call_flow_name(CallFlow f) {
+  switch (f) {
+    case CallFlow::order_post: return "order_posts";
+    case CallFlow::shipment_confirmation: return "shipment_confirmations";
+    case CallFlow::stock_movement: return "stock_movements";
+    case CallFlow::inventory_query: return "inventory_queries";
+    case CallFlow::inventory_set: return "inventory_sets";
+    case CallFlow::release: return "releases";
+    case CallFlow::count: break;
+  }
+  return "unknown";
+}
+inline CallFlow call_flow_of(ErpOp op) {
+  switch (op) {
+    case ErpOp::create_order: return CallFlow::order_post;
+    case ErpOp::post_shipment: return CallFlow::shipment_confirmation;
+    case ErpOp::post_movement: return CallFlow::stock_movement;
+    case ErpOp::query_inventory: return CallFlow::inventory_query;
+    case ErpOp::set_inventory: return CallFlow::inventory_set;
+  }
+  return CallFlow::order_post;
+}
+
 enum class ChannelRefusal : std::uint8_t { no_availability, channel_down };
 
 class Observer {
@@ -47,7 +72,9 @@ class Observer {
   virtual void erp_shipment_recorded(std::uint64_t /*shipment*/, OrderId, LocId, LineMask, Tick /*shipped_at*/, Tick) {}
   virtual void erp_movement_recorded(std::uint64_t /*movement*/, Tick) {}
   virtual void erp_inventory_set(LocId, SkuId, std::int64_t /*from*/, std::int64_t /*to*/, Tick) {}
-  virtual void erp_throttled(Tick) {}
+  // Every request that reaches the ERP, and those it refuses with 429 (quota or concurrency).
+  virtual void erp_requested(CallFlow, Tick) {}
+  virtual void erp_throttled(CallFlow, Tick) {}
 
   // --- warehouses (WMS and 3PL)
   virtual void release_received(OrderId, LocId, LineMask, Tick) {}
@@ -62,7 +89,7 @@ class Observer {
   // --- the pipeline (pipeline-internal: the live host will not have these for a foreign pipeline)
   virtual void inventory_applied(LocId, SkuId, Tick /*happened_at*/, std::uint64_t /*version*/, Tick) {}
   virtual void duplicate_dropped(Tick) {}
-  virtual void request_retried(Address /*system*/, Failure, Tick) {}
+  virtual void request_retried(Address /*system*/, CallFlow, Failure, Tick) {}
   virtual void request_settled(Address /*system*/, Tick /*first_attempt*/, bool /*ok*/, Tick) {}
   virtual void dead_lettered(OrderId, Address /*system*/, Failure, Tick) {}
   virtual void redriven(OrderId, Tick) {}

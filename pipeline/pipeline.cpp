@@ -295,7 +295,11 @@ void Pipeline::request_failed(model::Context& ctx, std::uint32_t j, Failure fail
     dead_letter(ctx, j);
     return;
   }
-  observer_.request_retried(job.system, failure, now);
+  observer_.request_retried(job.system,
+                            job.type == JobType::erp ? model::call_flow_of(static_cast<ErpOp>(job.op))
+                            : job.type == JobType::recon_query ? model::CallFlow::inventory_query
+                                                               : model::CallFlow::release,
+                            failure, now);
   ++waiting_retry_;
   ctx.set_timer(std::max(backoff(ctx, policy, job.attempts), retry_after), model::make_timer(retry_due, j));
 }

@@ -39,7 +39,7 @@ std::string junit_xml(const std::vector<nlohmann::ordered_json>& reports, const 
     } else {
       ++f;
       std::string reasons;
-      for (const auto& reason : r["verdict"]["reasons"]) reasons += (reasons.empty() ? "" : "; ") + reason.get<std::string>();
+      for (const auto& reason : r["verdict"]["integrity_reasons"]) reasons += (reasons.empty() ? "" : "; ") + reason.get<std::string>();
       cases += ">\n      <failure type=\"integrity\" message=\"" + xml_escape(reasons) + "\">" + xml_escape(reasons) +
                "</failure>\n    </testcase>\n";
     }

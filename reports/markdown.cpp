@@ -105,7 +105,7 @@ std::string run_markdown(const Json& r) {
     if (w["recover_s"].is_number()) out += ", backlog cleared " + human_seconds(w["recover_s"].get<double>()) + " after";
     out += ".\n";
   }
-  for (const auto& reason : r["verdict"]["reasons"]) out += "- **Failed:** " + cell(reason.get<std::string>()) + "\n";
+  for (const auto& reason : r["verdict"]["integrity_reasons"]) out += "- **Failed:** " + cell(reason.get<std::string>()) + "\n";
   if (r["verdict"].contains("warnings"))
     for (const auto& w : r["verdict"]["warnings"]) out += "- **Note:** " + cell(w.get<std::string>()) + "\n";
   return out;

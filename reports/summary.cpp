@@ -154,9 +154,9 @@ std::string text_summary(const Json& r) {
     out += "\nNOTE:\n";
     for (const auto& w : v["warnings"]) out += "  - " + w.get<std::string>() + "\n";
   }
-  if (!v["reasons"].empty()) {
+  if (!v["integrity_reasons"].empty()) {
     out += v.contains("partial") && v["partial"] == true ? "\nPARTIAL RUN:\n" : "\nINTEGRITY FAILED:\n";
-    for (const auto& reason : v["reasons"]) out += "  - " + reason.get<std::string>() + "\n";
+    for (const auto& reason : v["integrity_reasons"]) out += "  - " + reason.get<std::string>() + "\n";
   }
   return out;
 }
@@ -170,7 +170,7 @@ GateChecks gate_checks(const std::vector<Json>& reports) {
     bool scenario_failed = !integrity;
     g.failed += !integrity;
     g.checks.push_back({name, "integrity", integrity ? "ok" : "failed", "lost 0, doubled 0, conserved", "-", "-", false, integrity});
-    for (const auto& reason : v["reasons"]) g.failures.push_back({name, reason.get<std::string>()});
+    for (const auto& reason : v["integrity_reasons"]) g.failures.push_back({name, reason.get<std::string>()});
     if (r.contains("thresholds")) {
       for (const auto& t : r["thresholds"]) {
         const std::string unit = t["unit"].get<std::string>();

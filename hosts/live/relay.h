@@ -35,8 +35,8 @@ class ObserverRelay final : public model::Observer {
   void duplicate_dropped(Tick now) override {
     push([=](model::Observer& o) { o.duplicate_dropped(now); });
   }
-  void request_retried(model::Address system, model::Failure f, Tick now) override {
-    push([=](model::Observer& o) { o.request_retried(system, f, now); });
+  void request_retried(model::Address system, model::CallFlow flow, model::Failure f, Tick now) override {
+    push([=](model::Observer& o) { o.request_retried(system, flow, f, now); });
   }
   void request_settled(model::Address system, Tick first, bool ok, Tick now) override {
     push([=](model::Observer& o) { o.request_settled(system, first, ok, now); });

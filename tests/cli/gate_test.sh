@@ -117,7 +117,7 @@ has "$tmp/out" '(from the file name; set "name")'
 run 0 -- "$estate" validate "$src/scenarios/warehouse_outage.json" --threshold "stages.pipeline.ingest.peak_queue < 1000" \
   --threshold "stages.wh1.pick.utilization < 90%" --threshold "retries.by_system.wh2.unavailable < 100000" \
   --threshold "integrity.dead_letters.erp:throttled == 0" --threshold "integrity.conservation_ok == true"
-has "$tmp/out" "16 thresholds"
+has "$tmp/out" "17 thresholds"
 # A non-canonical array index is refused at validation, not crashed on after the run.
 run 2 -- "$estate" validate "$src/scenarios/warehouse_outage.json" --threshold "outages.00.recover_s < 1h"
 has "$tmp/out" 'no metric "outages.00.recover_s"'
