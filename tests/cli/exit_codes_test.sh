@@ -20,13 +20,14 @@ expect 2 "A subcommand is required" -- "$estate"
 expect 2 "" -- "$estate" fly
 expect 2 "nope.json: /: cannot read the file" -- "$estate" run "$tmp/nope.json"
 printf '{"duration": "soon"}' >"$tmp/bad.json"
-expect 2 "bad.json: /duration: expected a duration like \"90m\", got \"soon\"" -- "$estate" run "$tmp/bad.json"
+expect 2 "bad.json: /duration: expected a duration like \"90m\", got \"soon\"" -- "$estate" run "$tmp/bad.json" --out "$tmp/bad"
 expect 2 "bad.json: /duration: expected a duration" -- "$estate" validate "$tmp/bad.json"
 printf '{"duration": "1h",}' >"$tmp/syntax.json"
 expect 2 "syntax.json: /: line 1, column 19: not valid JSON" -- "$estate" validate "$tmp/syntax.json"
 expect 2 "(from --set pipeline.idempotncy.enabled=false)" -- "$estate" validate "$src/scenarios/steady_state.json" --set pipeline.idempotncy.enabled=false
 expect 2 "" -- "$estate" run "$src/scenarios/steady_state.json" --seed abc
 expect 0 "ok: $src/scenarios/peak_promotion.json" -- "$estate" validate "$src/scenarios/peak_promotion.json"
+# The refused run above was given --out "$tmp/bad": it must not have created it.
 [ -e "$tmp/bad" ] && { echo "FAIL: a refused run wrote output"; fail=1; }
 
 # Idempotency off under a duplicate storm: integrity fails (3) and the report is still written.

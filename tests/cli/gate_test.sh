@@ -106,10 +106,13 @@ a=$(grep -o '"orders_placed": [0-9]*' "$tmp/ab/A/report.json"); b=$(grep -o '"or
 [ "$a" = "$b" ] || say "A and B placed different numbers of orders ($a vs $b): not common random numbers"
 # 6. Regressions from review.
 # A scenario name names a folder: it cannot climb out of --out.
+# Without --out a run writes to out/<name>, so run from $tmp/w/x: out/../../escaped would be
+# $tmp/w/escaped.
 printf '{"name": "../../escaped", "duration": "30m"}' >"$tmp/climb.json"
-run 2 -- "$estate" run "$tmp/climb.json" --out "$tmp/climb"
+mkdir -p "$tmp/w/x"
+run 2 -- env -C "$tmp/w/x" "$estate" run "$tmp/climb.json"
 has "$tmp/out" 'climb.json: /name: expected a scenario name of letters, digits'
-[ -e "$tmp/../escaped" ] && say "a scenario name wrote outside --out"
+[ -e "$tmp/w/escaped" ] && say "a scenario name wrote outside out/"
 printf '{"duration": "30m"}' >"$tmp/has space.json"
 run 2 -- "$estate" validate "$tmp/has space.json"
 has "$tmp/out" '(from the file name; set "name")'
