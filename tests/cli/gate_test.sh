@@ -4,7 +4,7 @@
 # conventions CI servers read; bad input exits 2; every output is byte-identical across runs
 # and across --jobs.
 set -u
-estate="$1"; src="$2"
+estate=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); src="$2"  # absolute: one run starts elsewhere
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
 say() { echo "FAIL: $*"; fail=1; }
@@ -25,6 +25,24 @@ valid_junit() {
   [ "$cases" = "$declared_tests" ] && [ "$failures" = "$declared_failures" ] || say "$1 declares $declared_tests tests/$declared_failures failures, has $cases/$failures"
 }
 
+figures() {  # figures REPORT 'PATH = VALUE [TOLERANCE]' 'PATH > VALUE' ...   (figures the README quotes)
+  /usr/bin/python3 - "$@" >"$tmp/figures" 2>&1 <<'PY' || { say "$1 does not show the README's figures:"; cat "$tmp/figures"; }
+import json, sys
+report = json.load(open(sys.argv[1]))
+bad = 0
+for spec in sys.argv[2:]:
+    path, op, want, *tol = spec.split()
+    value = report
+    for key in path.split("."):
+        value = value[key]
+    want, tol = float(want), float(tol[0]) if tol else 0.0
+    if not (abs(value - want) <= tol if op == "=" else value > want):
+        print(f"  {path} = {value}; the README says {op} {want:g}" + (f" (within {tol:g})" if tol else ""))
+        bad = 1
+sys.exit(bad)
+PY
+}
+
 # 1. The shipped suite passes, and records a baseline.
 run 0 -- "$estate" gate "$src/scenarios" --out "$tmp/g1" --jobs 2
 has "$tmp/g1/summary.md" "## estate gate: PASS"
@@ -33,6 +51,22 @@ for s in steady_state peak_promotion warehouse_outage duplicate_storm; do
   for f in report.json report.html summary.md junit.xml; do [ -s "$tmp/g1/$s/$f" ] || say "missing $s/$f"; done
   valid_junit "$tmp/g1/$s/junit.xml"
 done
+# The figures README.md quotes for the shipped scenarios, at the seeds in their files
+# (README, "Shipped scenarios"). Not checked here: warehouse_outage's "backlog cleared 8 min
+# after recovery" (outages.0.recover_s).
+figures "$tmp/g1/steady_state/report.json" 'scenario.seed = 7' 'latency.order_ack.p50_s = 0.7 0.05' \
+  'latency.order_ack.p99_s = 1080 60' 'latency.inventory_to_channel.p50_s = 1860 30' 'oversell.rate = 0' \
+  'reconciliation.settled_variance = 0' 'integrity.lost_orders = 0' 'integrity.duplicate_effects = 0'
+figures "$tmp/g1/peak_promotion/report.json" 'scenario.seed = 11' 'oversell.rate = 0.0165 0.00005' \
+  'oversell.by_channel.marketplace.rate = 0.039 0.0005' 'oversell.by_channel.edi.rate = 0.113 0.0005' \
+  'oversell.by_channel.storefront.rate = 0.0004 0.00005' 'oversell.by_sku_class.A.rate = 0.020 0.0005' \
+  'oversell.refused_at_channel.no_availability = 21717' 'reconciliation.peak_channel_view_variance = 0.177 0.0005' \
+  'retries.erp_429 = 35000 500' 'integrity.lost_orders = 0'
+figures "$tmp/g1/warehouse_outage/report.json" 'scenario.seed = 23' 'latency.order_to_warehouse.p99_s = 6900 60' \
+  'latency.order_to_ship.p99_s = 24600 60' 'retries.by_system.wh2.unavailable > 0' \
+  'integrity.dead_letters.wh2:unavailable > 0' 'integrity.lost_orders = 0' 'reconciliation.settled_variance = 0'
+figures "$tmp/g1/duplicate_storm/report.json" 'scenario.seed = 5' 'integrity.duplicates_dropped = 1044' \
+  'integrity.duplicate_effects = 0'
 run 0 -- "$estate" baseline "$tmp"/g1/*/report.json --out "$tmp/base.json"
 has "$tmp/base.json" '"estate_baseline": 1'
 
@@ -65,6 +99,8 @@ has "$tmp/g5/junit.xml" 'failure type="regression"'
 run 3 -- "$estate" gate "$src/scenarios/duplicate_storm.json" --out "$tmp/g6" --set pipeline.idempotency.enabled=false
 has "$tmp/g6/junit.xml" 'name="integrity.duplicate_effects == 0"'
 has "$tmp/g6/summary.md" "integrity.duplicate_effects = "
+figures "$tmp/g6/duplicate_storm/report.json" 'integrity.duplicate_effects_by_kind.erp_order = 1049' \
+  'integrity.duplicate_effects_by_kind.shipment = 1163'  # the README's figures
 
 # 4. Bad input: exit 2 with what and where.
 # The same scenario, edited: its baseline no longer applies.
@@ -106,10 +142,13 @@ a=$(grep -o '"orders_placed": [0-9]*' "$tmp/ab/A/report.json"); b=$(grep -o '"or
 [ "$a" = "$b" ] || say "A and B placed different numbers of orders ($a vs $b): not common random numbers"
 # 6. Regressions from review.
 # A scenario name names a folder: it cannot climb out of --out.
+# Without --out a run writes to out/<name>, so run from $tmp/w/x: out/../../escaped would be
+# $tmp/w/escaped.
 printf '{"name": "../../escaped", "duration": "30m"}' >"$tmp/climb.json"
-run 2 -- "$estate" run "$tmp/climb.json" --out "$tmp/climb"
+mkdir -p "$tmp/w/x"
+run 2 -- env -C "$tmp/w/x" "$estate" run "$tmp/climb.json"
 has "$tmp/out" 'climb.json: /name: expected a scenario name of letters, digits'
-[ -e "$tmp/../escaped" ] && say "a scenario name wrote outside --out"
+[ -e "$tmp/w/escaped" ] && say "a scenario name wrote outside out/"
 printf '{"duration": "30m"}' >"$tmp/has space.json"
 run 2 -- "$estate" validate "$tmp/has space.json"
 has "$tmp/out" '(from the file name; set "name")'

@@ -52,8 +52,12 @@ TEST_CASE("a warehouse outage loses nothing when the WMS replays its events, and
   const auto& r = replay.report;
   CHECK(r["integrity"]["lost_orders"].get<int>() == 0);
   CHECK(r["reconciliation"]["settled_variance"].get<double>() == 0.0);
-  CHECK(r["integrity"]["dead_letters"].contains("wh2:unavailable"));
-  CHECK(r["outages"][0]["recover_s"].get<double>() >= 0.0);
+  // Releases to wh2 dead-letter while it is down (the key is always in the report: count them).
+  CHECK(r["integrity"]["dead_letters"]["wh2:unavailable"].get<int>() > 0);
+  // Those dead letters are redriven after the outage, so requests started before its end
+  // settle after it: recovery takes some time, and less than the outage lasted.
+  CHECK(r["outages"][0]["recover_s"].get<double>() > 0.0);
+  CHECK(r["outages"][0]["recover_s"].get<double>() < 3600.0);
   CHECK(replay.exit_code == estate::harness::kExitOk);
 
   doc["locations"] = Json::parse(R"({"wh1": {"kind": "wms"}, "wh2": {"kind": "wms", "on_recovery": "lose"},

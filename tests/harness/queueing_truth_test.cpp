@@ -46,35 +46,55 @@ TEST_CASE("the ERP as an M/M/1 queue: order_to_erp mean and p99 match 1/(mu-lamb
   // lambda = 0.5/s, mu = 1/s: W = 2 s, and the sojourn time is exponential with rate 0.5,
   // so p99 = 9.21 s. 14 h gives ~25,000 orders; at rho = 0.5 the relaxation time is ~12 s,
   // so the standard error of the mean is about 2.5%: we allow 8% (3 standard errors).
+  // Seeds 1 to 5, the README's "5 seeds" (1.93-2.05 s, p99 8.9-9.5 s).
   Json doc = textbook_estate();
   doc["duration"] = "14h";
   doc["drain"]["max"] = "10m";
   // Shipments would post to the ERP too; keep the warehouse from shipping within the run so
   // order creations are the ERP's only arrivals.
   doc["locations"]["wh"]["pick_time"] = "1000h";
-  const auto r = run_doc(doc, 1).report;
-  const auto& erp = r["latency"]["order_to_erp"];
-  REQUIRE(erp["count"].get<int>() > 20000);
-  CHECK(erp["mean_s"].get<double>() == Approx(2.0).epsilon(0.08));
-  CHECK(erp["p99_s"].get<double>() == Approx(std::log(100.0) / 0.5).epsilon(0.10));
-  // Little's law at the ERP station itself.
-  const auto& little = r["stages"]["erp"]["little"];
-  CHECK(little["L"].get<double>() == Approx(little["lambda_W"].get<double>()).epsilon(0.01));
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    INFO("seed " << seed);
+    const auto r = run_doc(doc, seed).report;
+    const auto& erp = r["latency"]["order_to_erp"];
+    REQUIRE(erp["count"].get<int>() > 20000);
+    CHECK(erp["mean_s"].get<double>() == Approx(2.0).epsilon(0.08));
+    CHECK(erp["p99_s"].get<double>() == Approx(std::log(100.0) / 0.5).epsilon(0.10));
+    // The ERP station's own time averages, against theory: busy a fraction rho = 0.5 of the
+    // time, Lq = rho^2/(1-rho) = 0.5 waiting on average, Wq = rho/(mu-lambda) = 1 s in line.
+    // The report averages over the whole run, drain included, where the ERP sits idle.
+    const auto& st = r["stages"]["erp"];
+    const double share = 14 * 3600.0 / r["run"]["sim_end_s"].get<double>();
+    CHECK(st["utilization"].get<double>() / share == Approx(0.5).epsilon(0.04));
+    CHECK(st["mean_queue"].get<double>() / share == Approx(0.5).epsilon(0.10));
+    CHECK(st["mean_wait_s"].get<double>() == Approx(1.0).epsilon(0.08));
+  }
 }
 
 TEST_CASE("the ERP as an M/M/3 queue: order_to_erp mean and p99 match Erlang C") {
   // c = 3, mu = 1/s, lambda = 2/s (rho = 2/3). Theory: W = C/(c mu - lambda) + 1/mu.
+  // Seeds 1 to 3, the README's "3 seeds" (1.45-1.47 s, p99 5.8-6.2 s).
   Json doc = textbook_estate();
   doc["duration"] = "6h";
   doc["drain"]["max"] = "10m";
   doc["locations"]["wh"]["pick_time"] = "1000h";
   doc["channels"]["shop"]["rate"] = "2/s";
   doc["erp"]["concurrency"] = 3;
-  const auto r = run_doc(doc, 2).report;
-  const auto& erp = r["latency"]["order_to_erp"];
-  const double w = erlang_c(3, 2.0, 1.0) / (3.0 - 2.0) + 1.0;
-  CHECK(erp["mean_s"].get<double>() == Approx(w).epsilon(0.06));
-  CHECK(erp["p99_s"].get<double>() == Approx(mmc_quantile(3, 2.0, 1.0, 0.99)).epsilon(0.10));
+  const double wq = erlang_c(3, 2.0, 1.0) / (3.0 - 2.0);  // 0.444 s waiting for a server
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    INFO("seed " << seed);
+    const auto r = run_doc(doc, seed).report;
+    const auto& erp = r["latency"]["order_to_erp"];
+    CHECK(erp["mean_s"].get<double>() == Approx(wq + 1.0).epsilon(0.06));
+    CHECK(erp["p99_s"].get<double>() == Approx(mmc_quantile(3, 2.0, 1.0, 0.99)).epsilon(0.10));
+    // The station itself: each server busy rho = 2/3 of the time, Erlang C's mean wait in
+    // line, and Lq = lambda Wq jobs waiting on average (averaged over the run and its drain).
+    const auto& st = r["stages"]["erp"];
+    const double share = 6 * 3600.0 / r["run"]["sim_end_s"].get<double>();
+    CHECK(st["utilization"].get<double>() / share == Approx(2.0 / 3.0).epsilon(0.03));
+    CHECK(st["mean_wait_s"].get<double>() == Approx(wq).epsilon(0.08));
+    CHECK(st["mean_queue"].get<double>() / share == Approx(2.0 * wq).epsilon(0.10));
+  }
 }
 
 TEST_CASE("a batch feed every T adds T/2 mean staleness to inventory_to_channel") {
@@ -85,30 +105,18 @@ TEST_CASE("a batch feed every T adds T/2 mean staleness to inventory_to_channel"
   doc["channels"]["shop"]["rate"] = "0.2/s";
   doc["channels"]["shop"]["feed"] = {{"mode", "batch"}, {"interval", "10m"}};
   doc["erp"]["concurrency"] = 100;
-  const auto r = run_doc(doc, 3).report;
-  const auto& stale = r["latency"]["inventory_to_channel"];
-  REQUIRE(stale["count"].get<int>() > 8000);
-  CHECK(stale["mean_s"].get<double>() == Approx(300.0).epsilon(0.04));
-  CHECK(stale["p99_s"].get<double>() == Approx(594.0).epsilon(0.02));
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {  // the README's 5 seeds (297-303 s)
+    INFO("seed " << seed);
+    const auto r = run_doc(doc, seed).report;
+    const auto& stale = r["latency"]["inventory_to_channel"];
+    REQUIRE(stale["count"].get<int>() > 8000);
+    CHECK(stale["mean_s"].get<double>() == Approx(300.0).epsilon(0.04));
+    CHECK(stale["p99_s"].get<double>() == Approx(594.0).epsilon(0.02));
+  }
   // An event feed reflects changes at once (zero latencies and service times here).
   doc["channels"]["shop"]["feed"] = {{"mode", "event"}};
   const auto e = run_doc(doc, 3).report;
   CHECK(e["latency"]["inventory_to_channel"]["max_s"].get<double>() < 0.001);
-}
-
-TEST_CASE("Little's law L = lambda W holds at every stage of a full estate run") {
-  // After the drain every station is empty, so the time-average number in system equals
-  // throughput times mean sojourn for each stage (up to the report's 6-digit rounding).
-  const auto r = run_doc(Json{{"duration", "2h"}}, 4).report;
-  REQUIRE(r["run"]["drained"].get<bool>());
-  for (const auto& [name, stage] : r["stages"].items()) {
-    INFO(name);
-    CHECK(stage["in_system_at_end"].get<std::uint64_t>() == 0);
-    CHECK(stage["little"]["applies"].get<bool>());
-    const double L = stage["little"]["L"].get<double>();
-    const double lw = stage["little"]["lambda_W"].get<double>();
-    CHECK(L == Approx(lw).epsilon(1e-4).margin(1e-9));
-  }
 }
 
 TEST_CASE("a stage that still holds jobs at the end is flagged: Little's law does not apply there") {
