@@ -55,9 +55,16 @@ TEST_CASE("a warehouse outage loses nothing when the WMS replays its events, and
   // Releases to wh2 dead-letter while it is down (the key is always in the report: count them).
   CHECK(r["integrity"]["dead_letters"]["wh2:unavailable"].get<int>() > 0);
   // Those dead letters are redriven after the outage, so requests started before its end
-  // settle after it: recovery takes some time, and less than the outage lasted.
-  CHECK(r["outages"][0]["recover_s"].get<double>() > 0.0);
-  CHECK(r["outages"][0]["recover_s"].get<double>() < 3600.0);
+  // settle after it; but wh2's backlog (an hour of its orders, worked off with the ~30% of
+  // its packers' time the ongoing demand leaves) takes hours more to get back to its
+  // pre-outage level, and that is the recovery the report gives.
+  const auto& o = r["outages"][0];
+  CHECK(o["requests_settled_s"].get<double>() > 0.0);
+  CHECK(o["requests_settled_s"].get<double>() < 3600.0);
+  CHECK(o["recovered"].get<bool>());
+  CHECK(o["backlog"]["peak_after"].get<double>() > 10 * o["backlog"]["pre_outage_level"].get<double>());
+  CHECK(o["recover_s"].get<double>() > 2 * 3600.0);
+  CHECK(o["recover_s"].get<double>() >= o["backlog"]["recovered_after_s"].get<double>());
   CHECK(replay.exit_code == estate::harness::kExitOk);
 
   doc["locations"] = Json::parse(R"({"wh1": {"kind": "wms"}, "wh2": {"kind": "wms", "on_recovery": "lose"},
