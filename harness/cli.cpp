@@ -15,6 +15,7 @@
 
 #include "harness/gate.h"
 #include "harness/live.h"
+#include "harness/replicate.h"
 #include "hosts/live/driver.h"
 #include "harness/run.h"
 #include "harness/scenario.h"
@@ -117,8 +118,8 @@ struct Options {
   std::optional<std::uint64_t> seed;
   std::vector<std::string> vs;
   std::string out_dir, baseline_file, max_regression = "10%";
-  unsigned jobs = 0;
-  bool timing = false, quiet = false;
+  unsigned jobs = 0, seeds = 1;
+  bool timing = false, quiet = false, strict = false;
   // live mode
   bool live = false;
   std::string pipeline = "embedded", listen = "127.0.0.1", admin_token, serve_for;
@@ -197,6 +198,61 @@ int finish_run(const Options& o, const fs::path& dir, const RunResult& result, s
   return result.exit_code;
 }
 
+// Says on stderr which side of an A/B (or which seed's run) failed, and why.
+void name_failure(const std::string& who, const RunResult& r, std::ostream& err) {
+  if (r.exit_code == kExitOk) return;
+  err << "estate: " << who << " " << (r.exit_code == kExitIntegrity ? "FAILED INTEGRITY" : "FAILED") << ":\n";
+  print_failures(r.report, err);
+}
+
+unsigned check_seeds(const Options& o) {
+  if (o.seeds < 1 || o.seeds > 1000) throw InputError("--seeds", "", "expected 1 to 1000 replications, got " + std::to_string(o.seeds));
+  return o.seeds;
+}
+
+// Writes each seed's report.json of a replicated run under DIR/seeds/SEED/.
+void write_seed_reports(const fs::path& dir, const std::vector<Json>& reports) {
+  for (const auto& r : reports)
+    write_file(dir / "seeds" / std::to_string(r["scenario"]["seed"].get<std::uint64_t>()) / "report.json", r.dump(2) + "\n");
+}
+
+int cmd_ab(const Options& o, const Scenario& sc, const RunOptions& options, const fs::path& dir, std::ostream& out, std::ostream& err) {
+  // A/B/C... on common random numbers: the same seeds, demand and faults; one design per --vs.
+  std::vector<Scenario> variants{sc};
+  std::vector<std::string> labels{o.sets.empty() ? "as written" : "as given (with --set)"};
+  for (const auto& text : o.vs) {
+    const auto changes = split_changes({text});
+    if (changes.empty()) throw InputError("--vs", "", "expected one or more path=value changes, got \"" + text + "\"");
+    std::string label;
+    for (const auto& c : changes) label += (label.empty() ? "" : " ") + c;
+    for (const auto& l : labels)
+      if (l == label) throw InputError("--vs", "", "the variant \"" + label + "\" is given twice");
+    variants.push_back(prepare(o.inputs.at(0), o.sets, o.thresholds, changes));
+    labels.push_back(label);
+  }
+  if (variants.size() > 26) throw InputError("--vs", "", "expected at most 25 variants");
+  std::vector<std::vector<Json>> per_seed;
+  const auto results = run_replicated(variants, std::vector<RunOptions>(variants.size(), options), check_seeds(o), o.jobs, &per_seed);
+  std::vector<Json> reports;
+  int code = kExitOk;
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const std::string name(1, static_cast<char>('A' + i));
+    write_run_outputs(dir / name, results[i].report);
+    write_seed_reports(dir / name, per_seed[i]);
+    reports.push_back(results[i].report);
+    code = worst(code, results[i].exit_code);
+    name_failure("variant " + name + " (" + labels[i] + ")", results[i], err);
+  }
+  const std::string table = reports::compare_variants_markdown(reports, labels);
+  write_file(dir / "compare.md", table);
+  if (!o.quiet) {
+    out << table << "\nreports:";
+    for (std::size_t i = 0; i < variants.size(); ++i) out << (i ? ", " : " ") << (dir / std::string(1, static_cast<char>('A' + i))).string();
+    out << "\n";
+  }
+  return code;
+}
+
 int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
   Scenario sc = prepare(o.inputs.at(0), o.sets, o.thresholds);
   const fs::path dir = o.out_dir.empty() ? fs::path("out") / sc.name : fs::path(o.out_dir);
@@ -204,31 +260,12 @@ int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
   options.seed = o.seed;
   options.timing = o.timing;
   options.max_regression = parse_budget(o.max_regression);
-
-  if (!o.vs.empty()) {
-    // A/B on common random numbers: the same seed, demand and faults, one design change.
-    const auto changes = split_changes(o.vs);
-    if (changes.empty()) throw InputError("--vs", "", "expected one or more path=value changes");
-    Scenario b = prepare(o.inputs.at(0), o.sets, o.thresholds, changes);
-    const RunResult ra = run_scenario(sc, options);
-    const RunResult rb = run_scenario(b, options);
-    write_run_outputs(dir / "A", ra.report);
-    write_run_outputs(dir / "B", rb.report);
-    std::string label_b;
-    for (const auto& c : changes) label_b += (label_b.empty() ? "" : " ") + c;
-    const std::string table =
-        reports::compare_markdown(ra.report, rb.report, o.sets.empty() ? "as written" : "as given (with --set)", label_b);
-    write_file(dir / "compare.md", table);
-    if (!o.quiet) {
-      out << table << "\nreports: " << (dir / "A").string() << ", " << (dir / "B").string() << "\n";
-    } else {
-      for (const auto* r : {&ra, &rb})
-        if (r->exit_code != kExitOk) {
-          err << "estate: " << (r == &ra ? "A" : "B") << " failed:\n";
-          print_failures(r->report, err);
-        }
-    }
-    return worst(ra.exit_code, rb.exit_code);
+  if (!o.vs.empty()) return cmd_ab(o, sc, options, dir, out, err);
+  if (check_seeds(o) > 1) {
+    std::vector<std::vector<Json>> per_seed;
+    const auto results = run_replicated({sc}, {options}, o.seeds, o.jobs, &per_seed);
+    write_seed_reports(dir, per_seed[0]);
+    return finish_run(o, dir, results[0], out, err);
   }
 
   Progress progress(!o.quiet);
@@ -328,11 +365,14 @@ int cmd_gate(const Options& o, std::ostream& out, std::ostream& err) {
   const double budget = parse_budget(o.max_regression);
   Json baseline;
   std::vector<const Json*> base_metrics(scenarios.size(), nullptr);
+  std::vector<RunOptions> options(scenarios.size());
   if (!o.baseline_file.empty()) {
     baseline = load_baseline(o.baseline_file);
-    for (std::size_t i = 0; i < scenarios.size(); ++i) base_metrics[i] = &baseline_for(baseline, o.baseline_file, scenarios[i]);
+    for (std::size_t i = 0; i < scenarios.size(); ++i)
+      base_metrics[i] = &baseline_for(baseline, o.baseline_file, scenarios[i], o.strict, options[i].warnings);
   }
-  std::vector<RunOptions> options(scenarios.size());
+  const unsigned seeds = check_seeds(o);
+  if (o.live && seeds > 1) throw InputError("--seeds", "", "live runs are not replicated (each has the pipeline to itself for its whole length); run the live gate once per seed");
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     options[i].max_regression = budget;
     options[i].baseline_metrics = base_metrics[i];
@@ -352,7 +392,9 @@ int cmd_gate(const Options& o, std::ostream& out, std::ostream& err) {
       if (results.back().report["live"]["interrupted"] == true) break;
     }
   } else {
-    results = run_suite(scenarios, options, o.jobs);
+    std::vector<std::vector<Json>> per_seed;
+    results = run_replicated(scenarios, options, seeds, o.jobs, &per_seed);
+    for (std::size_t i = 0; i < scenarios.size(); ++i) write_seed_reports(dir / scenarios[i].name, per_seed[i]);
   }
   std::vector<Json> reports;
   int code = kExitOk;
@@ -370,11 +412,12 @@ int cmd_gate(const Options& o, std::ostream& out, std::ostream& err) {
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.2f s", results[i].wall_s);
-      out << "ran " << scenarios[i].name << " in " << buf << "\n";
+      out << "ran " << scenarios[i].name << (seeds > 1 ? " (" + std::to_string(seeds) + " seeds, the slowest)" : std::string()) << " in " << buf << "\n";
     }
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.2f s", wall);
-    out << "gate: " << scenarios.size() << " scenarios in " << buf << " wall; outputs in " << dir.string() << "\n";
+    out << "gate: " << scenarios.size() << " scenarios" << (seeds > 1 ? " x " + std::to_string(seeds) + " seeds" : std::string()) << " in "
+        << buf << " wall; outputs in " << dir.string() << "\n";
   } else if (code != kExitOk) {
     err << "estate: gate FAILED (" << (dir / "summary.md").string() << "):\n";
     for (const auto& r : reports) {
@@ -405,11 +448,16 @@ int cmd_baseline(const Options& o, std::ostream& out) {
   if (as_reports == 0) {
     reports.clear();
     const std::vector<Scenario> scenarios = load_suite(o);
-    for (auto& r : run_suite(scenarios, std::vector<RunOptions>(scenarios.size()), o.jobs)) reports.push_back(std::move(r.report));
+    for (auto& r : run_replicated(scenarios, std::vector<RunOptions>(scenarios.size()), check_seeds(o), o.jobs))
+      reports.push_back(std::move(r.report));
+  } else if (o.seeds > 1) {
+    throw InputError("--seeds", "", "does not apply to report.json files (they record the runs that made them)");
   }
   const fs::path file = o.out_dir.empty() ? fs::path("baseline.json") : fs::path(o.out_dir);
-  write_file(file, make_baseline(reports).dump(2) + "\n");
-  if (!o.quiet) out << "baseline: " << reports.size() << " scenarios recorded in " << file.string() << "\n";
+  write_file(file, make_baseline(reports, baseline_stamp(o.inputs.at(0))).dump(2) + "\n");
+  if (!o.quiet)
+    out << "baseline: " << reports.size() << " scenarios" << (o.seeds > 1 ? " x " + std::to_string(o.seeds) + " seeds" : std::string())
+        << " recorded in " << file.string() << "\n";
   return kExitOk;
 }
 
@@ -444,7 +492,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   run->add_option("--seed", o.seed, "Random seed (overrides the scenario's).");
   run->add_option("--out", o.out_dir, "Output folder (default: out/<scenario name>).");
   add_sets(run);
-  run->add_option("--vs", o.vs, "A/B: also run with these changes ('path=value path=value', repeatable) on the same random numbers; writes A/, B/ and compare.md.")
+  run->add_option("--seeds", o.seeds, "Replications: run N seeds (the seed, seed+1, ...) in parallel and pool them: latency from the merged histograms, other figures as means, a 95% interval for every headline metric; each seed's report.json goes to OUT/seeds/SEED/.")
+      ->capture_default_str();
+  run->add_option("--jobs", o.jobs, "Runs in parallel (default: one per core).");
+  run->add_option("--vs", o.vs, "A/B/C...: each --vs is one more variant ('path=value path=value'), run on the same random numbers (and --seeds); writes A/, B/, C/... and compare.md.")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--max-regression", o.max_regression, "(with a baseline) allowed regression per metric.")->group("");
@@ -464,6 +515,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_sets(gate);
   gate->add_flag("--quiet", o.quiet, "Print nothing but failures.");
   gate->add_flag("--live", o.live, "Run the suite live (like 'estate live'), one scenario after another.");
+  gate->add_option("--seeds", o.seeds, "Replications: each scenario on N seeds, pooled, with 95% intervals; a regression against a baseline recorded with the same seeds must exceed the budget and the noise (seed-by-seed).")
+      ->capture_default_str();
+  gate->add_flag("--strict", o.strict, "Refuse a baseline recorded from another version of a scenario file or another seed (default: compare metric by metric and warn).");
 
   auto add_live = [&o](CLI::App* c, bool serving = false) {
     if (serving)
@@ -510,6 +564,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   baseline->add_option("inputs", o.inputs, "Scenario files or folders (run), or report.json files (recorded as they are).")->required();
   baseline->add_option("--out", o.out_dir, "Baseline file to write (default: baseline.json).");
   baseline->add_option("--jobs", o.jobs, "Scenarios run in parallel (default: one per core).");
+  baseline->add_option("--seeds", o.seeds, "Record replications: N seeds per scenario, with each headline metric's per-seed values (what a gate with --seeds needs to judge noise).")
+      ->capture_default_str();
   add_sets(baseline);
   baseline->add_flag("--quiet", o.quiet, "Print nothing.");
 

@@ -1,7 +1,5 @@
 #pragma once
-// Suites, baselines and the gate: run several scenarios (in parallel, one per core; each
-// run is independent and deterministic, so results are identical to serial runs), evaluate
-// every threshold, compare with a baseline, and write one combined junit.xml and summary.md.
+// Suites and baselines for the gate (the runs themselves: harness/replicate.h).
 #include <string>
 #include <vector>
 
@@ -14,18 +12,24 @@ namespace estate::harness {
 // then files as given. InputError when a path does not exist or a directory has none.
 std::vector<std::string> expand_suite(const std::vector<std::string>& inputs);
 
-// Runs scenarios on `jobs` threads (0: one per core), each with its own options (a
-// baseline differs per scenario); results in input order.
-std::vector<RunResult> run_suite(const std::vector<Scenario>& scenarios, const std::vector<RunOptions>& options, unsigned jobs);
+// What a baseline records about where it came from.
+struct BaselineStamp {
+  std::string commit;  // of the repository the scenarios live in, when there is one
+  std::string date;    // UTC, ISO 8601
+};
+// The commit of the git repository holding `path` (empty when none), and the date now.
+BaselineStamp baseline_stamp(const std::string& path);
 
-// A baseline: per scenario, the numeric metrics of a report and the hash of the scenario
-// file it came from.
-Json make_baseline(const std::vector<Json>& reports);
+// A baseline: per scenario, the numeric metrics of a report, the hash of the scenario file it
+// came from, its seeds, and (replicated reports) every headline metric's per-seed values.
+Json make_baseline(const std::vector<Json>& reports, const BaselineStamp& stamp);
 // Loads and checks a baseline file (InputError on a malformed file).
 Json load_baseline(const std::string& file);
-// The baseline metrics for a scenario; InputError when the baseline has no such scenario or
-// was recorded from a different version of its file.
-const Json& baseline_for(const Json& baseline, const std::string& baseline_file, const Scenario& scenario);
+// The baseline entry for a scenario (metrics, per_seed, seeds). InputError when the baseline
+// has no such scenario; when it was recorded from another version of the file or another
+// seed, a warning (InputError with `strict`).
+const Json& baseline_for(const Json& baseline, const std::string& baseline_file, const Scenario& scenario, bool strict,
+                         std::vector<std::string>& warnings);
 
 // Loads a report.json (InputError on anything else).
 Json load_report(const std::string& file);

@@ -303,6 +303,7 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
   if (facts.interrupted) reasons = Json::array({"the run was interrupted at " + format_duration(end) +
                                                 " of scenario time; this report is partial"});
   Json warnings = Json::array();
+  for (const auto& w : options.warnings) warnings.push_back(w);
   if (!facts.drained && !facts.budget_hit && !facts.interrupted) {
     std::string busy;
     for (const auto& b : facts.busy_at_end) busy += (busy.empty() ? "" : ", ") + b;
@@ -351,6 +352,8 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
                        {"integrity_reasons", reasons},
                        {"warnings", warnings}};
   result.report = std::move(report);
+  if (options.keep_histograms)
+    for (const auto& [pointer, h] : metrics.histograms()) result.histograms.emplace_back(pointer, *h);
   return result;
 }
 

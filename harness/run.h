@@ -5,9 +5,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/reader.h"
 #include "harness/scenario.h"
+#include "sim/histogram.h"
 #include "sim/time.h"
 
 namespace estate::harness {
@@ -19,8 +22,12 @@ inline constexpr int kExitIntegrity = 3;
 
 struct RunOptions {
   std::optional<std::uint64_t> seed;
-  // Baseline values by report pointer (harness/baseline.h), for regression checks.
+  // The baseline's entry for this scenario (harness/gate.h: metrics by report pointer, and per
+  // seed values when it was recorded with replications), for regression checks.
   const Json* baseline_metrics = nullptr;
+  // Notes for the verdict's warnings (an edited scenario compared with its baseline, ...).
+  std::vector<std::string> warnings;
+  bool keep_histograms = false;  // keep the latency histograms in RunResult (for pooling)
   double max_regression = 0.10;
   bool timing = false;  // put wall-clock figures into the report (it is then not reproducible)
   std::function<void(double)> progress;  // fraction of the scenario's duration simulated
@@ -28,6 +35,7 @@ struct RunOptions {
 
 struct RunResult {
   Json report;
+  std::vector<std::pair<std::string, sim::Histogram>> histograms;  // by report pointer, when kept
   int exit_code = kExitOk;
   double wall_s = 0;
   std::uint64_t events = 0;

@@ -1,5 +1,7 @@
 #include "harness/thresholds.h"
 
+#include "harness/replicate.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -316,27 +318,101 @@ std::string format_value(double v, LimitUnit unit) {
   return reports::format_metric(v, unit == LimitUnit::seconds ? "s" : unit == LimitUnit::fraction ? "fraction" : "");
 }
 
+namespace {
+struct Noise {
+  bool known = false;
+  bool real = false;        // the change is beyond the noise, in the worse direction
+  double low = 0, high = 0;  // 95% interval of the change in the metric's own unit
+  bool paired = false;
+  std::size_t n = 0;
+};
+
+// Is the change from the baseline's seeds to this run's larger than their noise? Paired seeds
+// (the same list) compare seed by seed; otherwise Welch's two-sample interval.
+Noise judge_noise(const Json& report, const Json* entry, const std::string& pointer, bool up_is_worse) {
+  Noise z;
+  if (!entry || !entry->contains("per_seed") || !(*entry)["per_seed"].contains(pointer)) return z;
+  if (!report.contains("replications")) return z;
+  const Json& iv = report["replications"]["intervals"];
+  if (!iv.contains(pointer)) return z;
+  std::vector<double> a, b;
+  for (const auto& v : iv[pointer]["per_seed"]) a.push_back(v.get<double>());
+  for (const auto& v : (*entry)["per_seed"][pointer]) b.push_back(v.get<double>());
+  if (a.size() < 2 || b.size() < 2) return z;
+  auto mean = [](const std::vector<double>& x) {
+    double s = 0;
+    for (double v : x) s += v;
+    return s / static_cast<double>(x.size());
+  };
+  auto var = [&](const std::vector<double>& x) {
+    const double m = mean(x);
+    double s = 0;
+    for (double v : x) s += (v - m) * (v - m);
+    return s / static_cast<double>(x.size() - 1);
+  };
+  z.known = true;
+  z.paired = a.size() == b.size() && entry->contains("seeds") && report["replications"]["seeds"] == (*entry)["seeds"];
+  double diff, half;
+  if (z.paired) {
+    std::vector<double> d;
+    for (std::size_t i = 0; i < a.size(); ++i) d.push_back(a[i] - b[i]);
+    diff = mean(d);
+    half = t975(d.size() - 1) * std::sqrt(var(d) / static_cast<double>(d.size()));
+    z.n = d.size();
+  } else {
+    diff = mean(a) - mean(b);
+    half = t975(std::min(a.size(), b.size()) - 1) *
+           std::sqrt(var(a) / static_cast<double>(a.size()) + var(b) / static_cast<double>(b.size()));
+    z.n = std::min(a.size(), b.size());
+  }
+  z.low = diff - half;
+  z.high = diff + half;
+  z.real = up_is_worse ? z.low > 0 : z.high < 0;
+  return z;
+}
+}  // namespace
+
 Json evaluate_thresholds(const std::vector<Threshold>& thresholds, const Json& report, const Json* baseline,
                          double max_regression) {
   Json out = Json::array();
+  const Json* metrics = baseline && baseline->contains("metrics") ? &(*baseline)["metrics"] : nullptr;
+  const bool replicated = report.contains("replications");
   for (const auto& t : thresholds) {
     const double value = metric_value(report.at(nlohmann::json::json_pointer(t.pointer)));
     const bool limit_ok = holds(t.op, value, t.limit);
     const double budget = t.max_regression.value_or(max_regression);
-    Json base = nullptr, delta = nullptr;
+    Json base = nullptr, delta = nullptr, interval = nullptr, change = nullptr;
     bool regression = false;
-    std::string message = t.metric + " = " + format_value(value, t.unit) + ", limit " + t.limit_text;
-    if (baseline && baseline->contains(t.pointer)) {
-      const double b = baseline->at(t.pointer).get<double>();
+    std::string message = t.metric + " = " + format_value(value, t.unit);
+    if (replicated && report["replications"]["intervals"].contains(t.pointer)) {
+      const Json& iv = report["replications"]["intervals"][t.pointer];
+      interval = Json::array({iv["low"], iv["high"]});
+      message += " (95% CI " + format_value(iv["low"].get<double>(), t.unit) + ".." + format_value(iv["high"].get<double>(), t.unit) +
+                 ", " + std::to_string(report["replications"]["n"].get<std::size_t>()) + " seeds)";
+    }
+    message += ", limit " + t.limit_text;
+    if (metrics && metrics->contains(t.pointer)) {
+      const double b = metrics->at(t.pointer).get<double>();
       base = b;
       message += ", baseline " + format_value(b, t.unit);
+      const bool up_worse = t.op == Op::lt || t.op == Op::le;
+      const bool down_worse = t.op == Op::gt || t.op == Op::ge;
       if (b != 0) {
         const double d = (value - b) / std::abs(b);
         delta = round6(d);
-        message += " (" + signed_percent(d) + ")";
+        message += " (" + signed_percent(d);
         // Worse is up for an upper limit, down for a lower one; equality limits are exact.
-        if ((t.op == Op::lt || t.op == Op::le) && d > budget) regression = true;
-        if ((t.op == Op::gt || t.op == Op::ge) && -d > budget) regression = true;
+        bool beyond_budget = (up_worse && d > budget) || (down_worse && -d > budget);
+        const Noise z = judge_noise(report, baseline, t.pointer, up_worse);
+        if (z.known && (up_worse || down_worse)) {
+          change = {{"low", round6(z.low)}, {"high", round6(z.high)}, {"paired", z.paired}, {"seeds", z.n}, {"beyond_noise", z.real}};
+          const std::string range = format_value(z.low, t.unit) + ".." + format_value(z.high, t.unit);
+          message += std::string(", change ") + range + " at 95% over " + std::to_string(z.n) + (z.paired ? " paired seeds" : " seeds");
+          if (beyond_budget && !z.real) message += ": within the noise";
+          beyond_budget = beyond_budget && z.real;
+        }
+        message += ")";
+        regression = beyond_budget;
       } else if (value != 0) {
         message += " (new)";
       }
@@ -350,8 +426,10 @@ Json evaluate_thresholds(const std::vector<Threshold>& thresholds, const Json& r
                    {"limit_text", t.limit_text},
                    {"unit", t.unit == LimitUnit::seconds ? "s" : t.unit == LimitUnit::fraction ? "fraction" : ""},
                    {"value", round6(value)},
+                   {"interval", interval},
                    {"baseline", base},
                    {"delta", delta},
+                   {"change", change},
                    {"max_regression", round6(budget)},
                    {"limit_ok", limit_ok},
                    {"regression", regression},

@@ -120,6 +120,10 @@ std::string gate_markdown(const std::vector<Json>& reports) {
   for (const auto& c : g.checks)
     out += "| " + cell(c.scenario) + " | " + (c.threshold ? "`" + cell(c.metric) + "`" : cell(c.metric)) + " | " + c.value + " | " +
            cell(c.limit) + " | " + c.baseline + " | " + c.delta + " | " + (c.pass ? "pass" : "**FAIL**") + " |\n";
+  if (!g.notes.empty()) {
+    out += "\n### Notes\n\n";
+    for (const auto& n : g.notes) out += "- **" + cell(n.scenario) + "**: " + cell(n.message) + "\n";
+  }
   if (!g.failures.empty()) {
     out += "\n### Failures\n\n";
     for (const auto& f : g.failures) out += "- **" + cell(f.scenario) + "**: " + cell(f.message) + "\n";

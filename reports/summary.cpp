@@ -171,14 +171,22 @@ GateChecks gate_checks(const std::vector<Json>& reports) {
     g.failed += !integrity;
     g.checks.push_back({name, "integrity", integrity ? "ok" : "failed", "lost 0, doubled 0, conserved", "-", "-", false, integrity});
     for (const auto& reason : v["integrity_reasons"]) g.failures.push_back({name, reason.get<std::string>()});
+    if (v.contains("warnings"))
+      for (const auto& w : v["warnings"]) g.notes.push_back({name, w.get<std::string>()});
     if (r.contains("thresholds")) {
       for (const auto& t : r["thresholds"]) {
         const std::string unit = t["unit"].get<std::string>();
         const bool pass = t["verdict"] == "pass";
-        g.checks.push_back({name, t["metric"].get<std::string>(), format_metric(t["value"].get<double>(), unit),
-                            t["limit_text"].get<std::string>(),
-                            t["baseline"].is_null() ? "-" : format_metric(t["baseline"].get<double>(), unit),
-                            t["delta"].is_null() ? "-" : fmt("%+.1f%%", t["delta"].get<double>() * 100), true, pass});
+        // With replications: the 95% interval beside the value, and whether a change from the
+        // baseline is beyond the noise.
+        std::string value = format_metric(t["value"].get<double>(), unit);
+        if (t.contains("interval") && t["interval"].is_array())
+          value += " (" + format_metric(t["interval"][0].get<double>(), unit) + ".." + format_metric(t["interval"][1].get<double>(), unit) + ")";
+        std::string delta = t["delta"].is_null() ? "-" : fmt("%+.1f%%", t["delta"].get<double>() * 100);
+        if (!t["delta"].is_null() && t.contains("change") && t["change"].is_object())
+          delta += t["change"]["beyond_noise"].get<bool>() ? " real" : " noise";
+        g.checks.push_back({name, t["metric"].get<std::string>(), value, t["limit_text"].get<std::string>(),
+                            t["baseline"].is_null() ? "-" : format_metric(t["baseline"].get<double>(), unit), delta, true, pass});
         if (!pass) {
           ++g.failed;
           scenario_failed = true;
@@ -207,6 +215,10 @@ std::string gate_text(const std::vector<Json>& reports) {
     std::string line;
     for (std::size_t c = 0; c < row.size(); ++c) line += (c ? "  " : "") + padr(row[c], c + 1 < row.size() ? width[c] : 0);
     out += line + "\n";
+  }
+  if (!g.notes.empty()) {
+    out += "\nNOTES:\n";
+    for (const auto& n : g.notes) out += "  - " + n.scenario + ": " + n.message + "\n";
   }
   if (!g.failures.empty()) {
     out += "\nFAILURES:\n";

@@ -28,6 +28,7 @@ struct GateFailure {
 struct GateChecks {
   std::vector<GateCheck> checks;
   std::vector<GateFailure> failures;
+  std::vector<GateFailure> notes;    // the verdicts' warnings (an edited scenario, another seed...)
   std::size_t failed = 0;            // checks
   std::size_t failed_scenarios = 0;  // scenarios with a failed check
 };
