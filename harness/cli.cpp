@@ -376,6 +376,7 @@ int cmd_gate(const Options& o, std::ostream& out, std::ostream& err) {
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     options[i].max_regression = budget;
     options[i].baseline_metrics = base_metrics[i];
+    options[i].timing = o.timing;
   }
   const fs::path dir = o.out_dir.empty() ? fs::path("out") / "gate" : fs::path(o.out_dir);
   std::vector<RunResult> results;
@@ -514,6 +515,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   gate->add_option("--jobs", o.jobs, "Scenarios run in parallel (default: one per core).");
   add_sets(gate);
   gate->add_flag("--quiet", o.quiet, "Print nothing but failures.");
+  gate->add_flag("--timing", o.timing, "Put wall-clock times into the reports and junit.xml's testcases (the outputs are then not reproducible).");
   gate->add_flag("--live", o.live, "Run the suite live (like 'estate live'), one scenario after another.");
   gate->add_option("--seeds", o.seeds, "Replications: each scenario on N seeds, pooled, with 95% intervals; a regression against a baseline recorded with the same seeds must exceed the budget and the noise (seed-by-seed).")
       ->capture_default_str();

@@ -1,5 +1,7 @@
 #include "reports/junit.h"
 
+#include "reports/summary.h"
+
 namespace estate::reports {
 
 std::string xml_escape(const std::string& s) {
@@ -33,7 +35,12 @@ std::string junit_xml(const std::vector<nlohmann::ordered_json>& reports, const 
     std::size_t t = 1, f = 0;
     std::string cases;
     const bool integrity = r["verdict"]["integrity_ok"].get<bool>();
-    cases += "    <testcase classname=\"" + xml_escape(cls) + "\" name=\"integrity: nothing lost, nothing doubled, stock conserved\"";
+    // The run's wall-clock time, when the report has it (--timing), is the integrity case's (the
+    // run itself; judging thresholds takes no time): without it, outputs are byte-identical from
+    // run to run and carry no time.
+    std::string time;
+    if (r.contains("run") && r["run"].contains("wall_s")) time = " time=\"" + plain_number(r["run"]["wall_s"].get<double>(), 6) + "\"";
+    cases += "    <testcase classname=\"" + xml_escape(cls) + "\" name=\"integrity: nothing lost, nothing doubled, stock conserved\"" + time;
     if (integrity) {
       cases += "/>\n";
     } else {
@@ -46,17 +53,17 @@ std::string junit_xml(const std::vector<nlohmann::ordered_json>& reports, const 
     if (r.contains("thresholds")) {
       for (const auto& th : r["thresholds"]) {
         ++t;
+        // The name stays the same from run to run (CI tracks a test's history by it); the measured
+        // value, its interval and baseline are in the message and system-out.
         const std::string label = th["metric"].get<std::string>() + " " + th["limit_text"].get<std::string>();
-        cases += "    <testcase classname=\"" + xml_escape(cls) + "\" name=\"" + xml_escape(label) + "\"";
-        if (th["verdict"] == "pass") {
-          cases += "/>\n";
-          continue;
-        }
-        ++f;
-        const std::string type = th["limit_ok"].get<bool>() ? "regression" : "threshold";
         const std::string msg = th["message"].get<std::string>();
-        cases += ">\n      <failure type=\"" + type + "\" message=\"" + xml_escape(msg) + "\">" + xml_escape(msg) +
-                 "</failure>\n    </testcase>\n";
+        cases += "    <testcase classname=\"" + xml_escape(cls) + "\" name=\"" + xml_escape(label) + "\">\n";
+        if (th["verdict"] != "pass") {
+          ++f;
+          const std::string type = th["limit_ok"].get<bool>() ? "regression" : "threshold";
+          cases += "      <failure type=\"" + type + "\" message=\"" + xml_escape(msg) + "\">" + xml_escape(msg) + "</failure>\n";
+        }
+        cases += "      <system-out>" + xml_escape(msg) + "</system-out>\n    </testcase>\n";
       }
     }
     tests += t;
