@@ -11,7 +11,7 @@ namespace {
 constexpr std::uint64_t kExact = std::uint64_t{1} << Histogram::kExactBits;
 constexpr std::uint64_t kSub = std::uint64_t{1} << Histogram::kSubBucketBits;
 static_assert(Histogram::kExactBits > Histogram::kSubBucketBits);
-static_assert(kExact % Histogram::kBlock == 0, "blocks must not straddle the exact range");
+static_assert(kExact % Histogram::kBlock == 0 && kSub % Histogram::kBlock == 0, "a block lies in one octave");
 }  // namespace
 
 std::size_t Histogram::index_of(std::uint64_t v) {

@@ -7,10 +7,10 @@
 //
 // Memory follows the data: the counts run only up to the highest bucket ever used (values
 // up to 72 h in microseconds need about 30k buckets, 240 KB). Buckets are grouped in blocks
-// of 1024 (one power of two) with a count per block, and the lowest and highest buckets in
-// use are tracked, so percentiles skip empty and passed blocks, and reset() clears only the
-// blocks that hold something: a histogram reset every simulated minute costs what its
-// minute recorded, not its whole range.
+// of 64 with a count per block, and the lowest and highest buckets in use are tracked, so
+// percentiles pass empty and passed blocks whole, and reset() clears only the blocks that
+// hold something: a histogram reset every simulated minute costs about what its minute
+// recorded, not its whole range.
 // Histograms merge by adding counts, so per-run or per-shard results combine exactly.
 #include <cstdint>
 #include <span>
@@ -22,7 +22,7 @@ class Histogram {
  public:
   static constexpr int kSubBucketBits = 10;
   static constexpr int kExactBits = kSubBucketBits + 1;
-  static constexpr std::size_t kBlock = std::size_t{1} << kSubBucketBits;  // buckets per block
+  static constexpr std::size_t kBlock = 64;  // buckets per block
 
   void record(std::int64_t value, std::uint64_t times = 1);
   void merge(const Histogram& other);
