@@ -8,8 +8,10 @@
 
 namespace estate::sim {
 namespace {
-constexpr std::uint64_t kExact = 1u << Histogram::kExactBits;
-constexpr std::uint64_t kSub = 1u << Histogram::kSubBucketBits;
+constexpr std::uint64_t kExact = std::uint64_t{1} << Histogram::kExactBits;
+constexpr std::uint64_t kSub = std::uint64_t{1} << Histogram::kSubBucketBits;
+static_assert(Histogram::kExactBits > Histogram::kSubBucketBits);
+static_assert(kExact % Histogram::kBlock == 0 && kSub % Histogram::kBlock == 0, "a block lies in one octave");
 }  // namespace
 
 std::size_t Histogram::index_of(std::uint64_t v) {
@@ -36,26 +38,63 @@ void Histogram::record(std::int64_t value, std::uint64_t times) {
   ESTATE_ASSERT(value >= 0, "histogram: negative value");
   if (times == 0) return;
   const std::size_t i = index_of(static_cast<std::uint64_t>(value));
-  if (i >= counts_.size()) counts_.resize(i + 1, 0);
+  if (i >= counts_.size()) {
+    counts_.resize(i + 1, 0);
+    blocks_.resize(i / kBlock + 1, 0);
+  }
   counts_[i] += times;
-  if (count_ == 0 || value < min_) min_ = value;
-  if (count_ == 0 || value > max_) max_ = value;
+  blocks_[i / kBlock] += times;
+  if (count_ == 0) {
+    lo_ = hi_ = i;
+    min_ = max_ = value;
+  } else {
+    lo_ = std::min(lo_, i);
+    hi_ = std::max(hi_, i);
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
+  }
   count_ += times;
   sum_ += static_cast<double>(value) * static_cast<double>(times);
 }
 
 void Histogram::merge(const Histogram& other) {
   if (other.count_ == 0) return;
-  if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size(), 0);
-  for (std::size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
-  if (count_ == 0 || other.min_ < min_) min_ = other.min_;
-  if (count_ == 0 || other.max_ > max_) max_ = other.max_;
+  if (other.hi_ >= counts_.size()) {
+    counts_.resize(other.hi_ + 1, 0);
+    blocks_.resize(other.hi_ / kBlock + 1, 0);
+  }
+  for (std::size_t b = other.lo_ / kBlock; b <= other.hi_ / kBlock; ++b) {
+    if (other.blocks_[b] == 0) continue;
+    blocks_[b] += other.blocks_[b];
+    const std::size_t end = std::min((b + 1) * kBlock, other.hi_ + 1);
+    for (std::size_t i = std::max(b * kBlock, other.lo_); i < end; ++i) counts_[i] += other.counts_[i];
+  }
+  if (count_ == 0) {
+    lo_ = other.lo_;
+    hi_ = other.hi_;
+    min_ = other.min_;
+    max_ = other.max_;
+  } else {
+    lo_ = std::min(lo_, other.lo_);
+    hi_ = std::max(hi_, other.hi_);
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+  }
   count_ += other.count_;
   sum_ += other.sum_;
 }
 
 void Histogram::reset() {
-  std::fill(counts_.begin(), counts_.end(), 0);
+  if (count_ > 0) {
+    for (std::size_t b = lo_ / kBlock; b <= hi_ / kBlock; ++b) {
+      if (blocks_[b] == 0) continue;
+      blocks_[b] = 0;
+      const auto first = counts_.begin() + static_cast<std::ptrdiff_t>(std::max(b * kBlock, lo_));
+      const auto last = counts_.begin() + static_cast<std::ptrdiff_t>(std::min((b + 1) * kBlock, hi_ + 1));
+      std::fill(first, last, 0);
+    }
+  }
+  lo_ = hi_ = 0;
   count_ = 0;
   sum_ = 0;
   min_ = max_ = 0;
@@ -73,15 +112,25 @@ void Histogram::percentiles(std::span<const double> qs, std::span<std::int64_t> 
     std::fill(out.begin(), out.end(), 0);
     return;
   }
-  std::size_t bucket = 0;
+  // `seen` counts everything below bucket `i`. At the start of a block, or at lo_ (nothing
+  // lies below it), the block's count is what remains of it, so a block the rank lies beyond
+  // is passed whole.
+  std::size_t i = lo_;
   std::uint64_t seen = 0;
   for (std::size_t k = 0; k < qs.size(); ++k) {
     ESTATE_ASSERT(k == 0 || qs[k] >= qs[k - 1], "histogram: percentiles must ascend");
     const double q = std::clamp(qs[k], 0.0, 1.0);
     auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
     rank = std::clamp<std::uint64_t>(rank, 1, count_);
-    while (seen + counts_[bucket] < rank) seen += counts_[bucket++];
-    const std::uint64_t mid = bucket_low(bucket) + (bucket_width(bucket) - 1) / 2;
+    while (seen + counts_[i] < rank) {
+      if ((i % kBlock == 0 || i == lo_) && seen + blocks_[i / kBlock] < rank) {
+        seen += blocks_[i / kBlock];
+        i = (i / kBlock + 1) * kBlock;
+        continue;
+      }
+      seen += counts_[i++];
+    }
+    const std::uint64_t mid = bucket_low(i) + (bucket_width(i) - 1) / 2;
     out[k] = std::clamp(static_cast<std::int64_t>(mid), min_, max_);
   }
 }
