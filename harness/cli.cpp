@@ -245,6 +245,7 @@ int cmd_ab(const Options& o, const Scenario& sc, const RunOptions& options, cons
   }
   const std::string table = reports::compare_variants_markdown(reports, labels);
   write_file(dir / "compare.md", table);
+  write_file(dir / "compare.html", reports::compare_variants_html(reports, labels));
   if (!o.quiet) {
     out << table << "\nreports:";
     for (std::size_t i = 0; i < variants.size(); ++i) out << (i ? ", " : " ") << (dir / std::string(1, static_cast<char>('A' + i))).string();
@@ -466,7 +467,10 @@ int cmd_compare(const Options& o, std::ostream& out) {
   const Json a = load_report(o.inputs.at(0));
   const Json b = load_report(o.inputs.at(1));
   const std::string table = reports::compare_markdown(a, b, o.inputs[0], o.inputs[1]);
-  if (!o.out_dir.empty()) write_file(fs::path(o.out_dir) / "compare.md", table);
+  if (!o.out_dir.empty()) {
+    write_file(fs::path(o.out_dir) / "compare.md", table);
+    write_file(fs::path(o.out_dir) / "compare.html", reports::compare_variants_html({a, b}, {o.inputs[0], o.inputs[1]}));
+  }
   out << table;
   return kExitOk;
 }
@@ -496,7 +500,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   run->add_option("--seeds", o.seeds, "Replications: run N seeds (the seed, seed+1, ...) in parallel and pool them: latency from the merged histograms, other figures as means, a 95% interval for every headline metric; each seed's report.json goes to OUT/seeds/SEED/.")
       ->capture_default_str();
   run->add_option("--jobs", o.jobs, "Runs in parallel (default: one per core).");
-  run->add_option("--vs", o.vs, "A/B/C...: each --vs is one more variant ('path=value path=value'), run on the same random numbers (and --seeds); writes A/, B/, C/... and compare.md.")
+  run->add_option("--vs", o.vs, "A/B/C...: each --vs is one more variant ('path=value path=value'), run on the same random numbers (and --seeds); writes A/, B/, C/..., compare.md and compare.html.")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--max-regression", o.max_regression, "(with a baseline) allowed regression per metric.")->group("");
@@ -573,7 +577,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   auto* compare = app.add_subcommand("compare", "Compare two report.json files metric by metric (A/B).");
   compare->add_option("reports", o.inputs, "Report A and report B.")->required()->expected(2);
-  compare->add_option("--out", o.out_dir, "Also write compare.md into this folder.");
+  compare->add_option("--out", o.out_dir, "Also write compare.md and compare.html into this folder.");
 
   auto* drive = app.add_subcommand("drive", "Open-model HTTP load on one URL (like wrk2): send at a scheduled rate for a while, report the rate achieved, latency from each request's scheduled instant and late sends.");
   drive->add_option("url", o.inputs, "Target, e.g. http://127.0.0.1:8080/path.")->required()->expected(1);

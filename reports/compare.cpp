@@ -74,35 +74,46 @@ double t975(std::size_t df) {
 
 }  // namespace
 
-std::string compare_variants_markdown(const std::vector<nlohmann::ordered_json>& reports, const std::vector<std::string>& labels) {
+namespace {
+struct Cell {
+  std::string value, diff, interval, change;
+  bool real = false;
+};
+struct TableRow {
+  std::string label;
+  std::string a;
+  std::vector<Cell> cells;  // per variant after A
+};
+struct Table {
+  std::string title;
+  std::vector<std::string> legend;  // "A: `as written` (...)"
+  std::vector<std::string> notes;
+  std::vector<TableRow> rows;
+  std::size_t variants = 0;
+  std::size_t folded = 0;
+};
+
+Table compare_table(const std::vector<nlohmann::ordered_json>& reports, const std::vector<std::string>& labels) {
+  Table t;
   const auto& a = reports.front();
-  std::string out = "## estate compare: " + labels.front();
-  for (std::size_t i = 1; i < labels.size(); ++i) out += " vs " + labels[i];
-  out += "\n\n";
-  const char* names = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  t.variants = reports.size();
+  t.title = "estate compare: " + labels.front();
+  for (std::size_t i = 1; i < labels.size(); ++i) t.title += " vs " + labels[i];
   bool differs = false, seeds_differ = false;
   for (std::size_t i = 0; i < reports.size(); ++i) {
     const auto& sc = reports[i]["scenario"];
-    out += std::string(1, names[i % 26]) + ": `" + labels[i] + "` (" + sc["name"].get<std::string>() + ", " + seeds_text(reports[i]) + ")  \n";
+    t.legend.push_back(std::string(1, static_cast<char>('A' + i)) + ": `" + labels[i] + "` (" + sc["name"].get<std::string>() + ", " +
+                       seeds_text(reports[i]) + ")");
     differs = differs || sc["name"] != a["scenario"]["name"] || sc.value("file_hash", "") != a["scenario"].value("file_hash", "");
     seeds_differ = seeds_differ || seeds_text(reports[i]) != seeds_text(a);
   }
-  if (differs) out += "\nThese are reports of different scenarios (or versions of one): compare designs on one scenario.\n";
-  if (seeds_differ) out += "\nThe seeds differ: part of every difference below is chance, not design.\n";
-  const bool replicated = a.contains("replications");
-  out += replicated ? "\nEach variant ran on the same " + std::to_string(a["replications"]["n"].get<std::size_t>()) +
-                          " seeds (common random numbers). In brackets, the 95% interval of the seed-by-seed "
-                          "difference; a change is marked **real** when that interval excludes 0; otherwise it is within the noise.\n"
-                    : "\nOne seed: there is no estimate of the noise here; run with --seeds 5 to know which changes are real.\n";
-  out += "\n| metric | A |";
-  std::string rule = "|---|---:|";
-  for (std::size_t i = 1; i < reports.size(); ++i) {
-    const std::string n(1, names[i % 26]);
-    out += " " + n + " | " + n + " - A | change |";
-    rule += "---:|---:|---:|";
-  }
-  out += "\n" + rule + "\n";
-  std::size_t folded = 0;
+  if (differs) t.notes.push_back("These are reports of different scenarios (or versions of one): compare designs on one scenario.");
+  if (seeds_differ) t.notes.push_back("The seeds differ: part of every difference below is chance, not design.");
+  t.notes.push_back(a.contains("replications")
+                        ? "Each variant ran on the same " + std::to_string(a["replications"]["n"].get<std::size_t>()) +
+                              " seeds (common random numbers). In brackets, the 95% interval of the seed-by-seed difference; a change "
+                              "is marked real when that interval excludes 0; otherwise it is within the noise."
+                        : "One seed: there is no estimate of the noise here; run with --seeds 5 to know which changes are real.");
   for (const auto& row : rows(a)) {
     const nlohmann::json::json_pointer p(row.pointer);
     bool present = true, all_zero = true;
@@ -112,23 +123,28 @@ std::string compare_variants_markdown(const std::vector<nlohmann::ordered_json>&
     }
     if (!present) continue;
     if (all_zero) {
-      ++folded;
+      ++t.folded;
       continue;
     }
+    TableRow tr;
+    tr.label = row.label;
     const double va = a.at(p).get<double>();
-    std::string line = "| `" + row.label + "` | " + format_metric(va, row.unit) + " |";
+    tr.a = format_metric(va, row.unit);
+    auto signed_metric = [&](double x) { return x == 0 ? std::string("0") : (x > 0 ? "+" : "-") + format_metric(std::abs(x), row.unit); };
     for (std::size_t i = 1; i < reports.size(); ++i) {
+      Cell c;
       const double vb = reports[i].at(p).get<double>();
-      std::string change = "-";
+      c.value = format_metric(vb, row.unit);
+      c.change = "-";
       if (va != 0) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%+.1f%%", (vb - va) / std::abs(va) * 100);
-        change = buf;
+        c.change = buf;
       } else if (vb != 0) {
-        change = "new";
+        c.change = "new";
       }
       const double d = vb - va;
-      std::string diff = d == 0 ? "0" : (d > 0 ? "+" : "-") + format_metric(std::abs(d), row.unit);
+      c.diff = signed_metric(d);
       const auto sa = per_seed(a, row.pointer), sb = per_seed(reports[i], row.pointer);
       if (sa.size() >= 2 && sa.size() == sb.size()) {
         double m = 0, v = 0;
@@ -138,16 +154,83 @@ std::string compare_variants_markdown(const std::vector<nlohmann::ordered_json>&
         const double half = t975(sa.size() - 1) * std::sqrt(v / static_cast<double>(sa.size() - 1) / static_cast<double>(sa.size()));
         // The seed-by-seed difference's interval; real when it excludes 0 on the side the
         // pooled difference is on.
-        auto signed_metric = [&](double x) { return x == 0 ? std::string("0") : (x > 0 ? "+" : "-") + format_metric(std::abs(x), row.unit); };
-        diff += " (" + signed_metric(m - half) + ".." + signed_metric(m + half) + ")";
-        if ((d > 0 && m - half > 0) || (d < 0 && m + half < 0)) change = "**" + change + " real**";
+        c.interval = signed_metric(m - half) + ".." + signed_metric(m + half);
+        c.real = (d > 0 && m - half > 0) || (d < 0 && m + half < 0);
       }
-      line += " " + format_metric(vb, row.unit) + " | " + diff + " | " + change + " |";
+      tr.cells.push_back(std::move(c));
     }
-    out += line + "\n";
+    t.rows.push_back(std::move(tr));
   }
-  if (folded > 0) out += "\n" + std::to_string(folded) + " more metrics are 0 in every variant (not shown).\n";
+  return t;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
   return out;
+}
+}  // namespace
+
+std::string compare_variants_markdown(const std::vector<nlohmann::ordered_json>& reports, const std::vector<std::string>& labels) {
+  const Table t = compare_table(reports, labels);
+  std::string out = "## " + t.title + "\n\n";
+  for (const auto& l : t.legend) out += l + "  \n";
+  for (const auto& n : t.notes) out += "\n" + n + "\n";
+  out += "\n| metric | A |";
+  std::string rule = "|---|---:|";
+  for (std::size_t i = 1; i < t.variants; ++i) {
+    const std::string n(1, static_cast<char>('A' + i));
+    out += " " + n + " | " + n + " - A | change |";
+    rule += "---:|---:|---:|";
+  }
+  out += "\n" + rule + "\n";
+  for (const auto& r : t.rows) {
+    out += "| `" + r.label + "` | " + r.a + " |";
+    for (const auto& c : r.cells)
+      out += " " + c.value + " | " + c.diff + (c.interval.empty() ? "" : " (" + c.interval + ")") + " | " +
+             (c.real ? "**" + c.change + " real**" : c.change) + " |";
+    out += "\n";
+  }
+  if (t.folded > 0) out += "\n" + std::to_string(t.folded) + " more metrics are 0 in every variant (not shown).\n";
+  return out;
+}
+
+std::string compare_variants_html(const std::vector<nlohmann::ordered_json>& reports, const std::vector<std::string>& labels) {
+  const Table t = compare_table(reports, labels);
+  std::string out =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(t.title) +
+      "</title>\n<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+      "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left;"
+      "font-family:monospace}.real{font-weight:bold;color:#0a5}.real.worse{color:#c30}.iv{color:#777;font-size:12px}"
+      ".muted{color:#777}</style></head><body>\n<h2>" + html_escape(t.title) + "</h2>\n<p>";
+  for (const auto& l : t.legend) out += html_escape(l) + "<br>";
+  out += "</p>\n";
+  for (const auto& n : t.notes) out += "<p class=\"muted\">" + html_escape(n) + "</p>\n";
+  out += "<table><thead><tr><th>metric</th><th>A</th>";
+  for (std::size_t i = 1; i < t.variants; ++i) {
+    const std::string n(1, static_cast<char>('A' + i));
+    out += "<th>" + n + "</th><th>" + n + " &minus; A</th><th>change</th>";
+  }
+  out += "</tr></thead><tbody>\n";
+  for (const auto& r : t.rows) {
+    out += "<tr><td>" + html_escape(r.label) + "</td><td>" + html_escape(r.a) + "</td>";
+    for (const auto& c : r.cells)
+      out += "<td>" + html_escape(c.value) + "</td><td>" + html_escape(c.diff) +
+             (c.interval.empty() ? "" : "<br><span class=\"iv\">" + html_escape(c.interval) + "</span>") + "</td><td" +
+             (c.real ? " class=\"real\">" + html_escape(c.change) + " real" : ">" + html_escape(c.change)) + "</td>";
+    out += "</tr>\n";
+  }
+  out += "</tbody></table>\n";
+  if (t.folded > 0) out += "<p class=\"muted\">" + std::to_string(t.folded) + " more metrics are 0 in every variant (not shown).</p>\n";
+  return out + "</body></html>\n";
 }
 
 std::string compare_markdown(const nlohmann::ordered_json& a, const nlohmann::ordered_json& b, const std::string& label_a,

@@ -10,6 +10,8 @@
 namespace estate::reports {
 
 std::string compare_variants_markdown(const std::vector<nlohmann::ordered_json>& reports, const std::vector<std::string>& labels);
+// The same table as a self-contained page (compare.html).
+std::string compare_variants_html(const std::vector<nlohmann::ordered_json>& reports, const std::vector<std::string>& labels);
 std::string compare_markdown(const nlohmann::ordered_json& a, const nlohmann::ordered_json& b, const std::string& label_a,
                              const std::string& label_b);
 

@@ -44,6 +44,8 @@ for v in A B C; do [ -f "$tmp/ab/$v/report.json" ] || say "no variant $v"; done
 has "$tmp/ab/compare.md" "| C - A |"
 has "$tmp/ab/compare.md" "latency.inventory_to_channel.by_channel.marketplace.p99"
 has "$tmp/ab/compare.md" "the 95% interval of the seed-by-seed difference"
+has "$tmp/ab/compare.html" "<th>C &minus; A</th>"
+has "$tmp/ab/compare.html" "latency.inventory_to_channel.by_channel.marketplace.p99"
 # A failing variant is named on stderr, even with --quiet.
 run 3 -- "$estate" run "$src/scenarios/duplicate_storm.json" --set duration=1h --vs pipeline.idempotency.enabled=false --out "$tmp/ab3" --quiet
 has "$tmp/err" "variant B (pipeline.idempotency.enabled=false) FAILED INTEGRITY"
