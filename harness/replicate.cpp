@@ -8,6 +8,7 @@
 
 #include "harness/metrics.h"
 #include "harness/thresholds.h"
+#include "sim/student_t.h"
 
 namespace estate::harness {
 
@@ -17,14 +18,7 @@ std::vector<std::uint64_t> replication_seeds(std::uint64_t base, unsigned n) {
   return out;
 }
 
-double t975(std::size_t df) {
-  static constexpr double kT[] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                                  2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
-                                  2.074,  2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
-  if (df == 0) return 0;
-  if (df < std::size(kT)) return kT[df];
-  return df < 60 ? 2.00 : df < 120 ? 1.98 : 1.96;
-}
+double t975(std::size_t df) { return sim::t975(df); }
 
 namespace {
 

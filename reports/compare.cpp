@@ -3,7 +3,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "reports/junit.h"
 #include "reports/summary.h"
+#include "sim/student_t.h"
 
 namespace estate::reports {
 namespace {
@@ -64,12 +66,6 @@ std::vector<double> per_seed(const nlohmann::ordered_json& r, const std::string&
   if (!r.contains("replications") || !r["replications"]["intervals"].contains(pointer)) return out;
   for (const auto& v : r["replications"]["intervals"][pointer]["per_seed"]) out.push_back(v.get<double>());
   return out;
-}
-
-double t975(std::size_t df) {
-  static constexpr double kT[] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                                  2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
-  return df < std::size(kT) ? kT[df] : 2.0;
 }
 
 }  // namespace
@@ -151,7 +147,7 @@ Table compare_table(const std::vector<nlohmann::ordered_json>& reports, const st
         for (std::size_t k = 0; k < sa.size(); ++k) m += sb[k] - sa[k];
         m /= static_cast<double>(sa.size());
         for (std::size_t k = 0; k < sa.size(); ++k) v += (sb[k] - sa[k] - m) * (sb[k] - sa[k] - m);
-        const double half = t975(sa.size() - 1) * std::sqrt(v / static_cast<double>(sa.size() - 1) / static_cast<double>(sa.size()));
+        const double half = sim::t975(sa.size() - 1) * std::sqrt(v / static_cast<double>(sa.size() - 1) / static_cast<double>(sa.size()));
         // The seed-by-seed difference's interval; real when it excludes 0 on the side the
         // pooled difference is on.
         c.interval = signed_metric(m - half) + ".." + signed_metric(m + half);
@@ -164,19 +160,6 @@ Table compare_table(const std::vector<nlohmann::ordered_json>& reports, const st
   return t;
 }
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 }  // namespace
 
 std::string compare_variants_markdown(const std::vector<nlohmann::ordered_json>& reports, const std::vector<std::string>& labels) {
@@ -206,14 +189,14 @@ std::string compare_variants_markdown(const std::vector<nlohmann::ordered_json>&
 std::string compare_variants_html(const std::vector<nlohmann::ordered_json>& reports, const std::vector<std::string>& labels) {
   const Table t = compare_table(reports, labels);
   std::string out =
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(t.title) +
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + xml_escape(t.title) +
       "</title>\n<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
       "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left;"
       "font-family:monospace}.real{font-weight:bold;color:#0a5}.real.worse{color:#c30}.iv{color:#777;font-size:12px}"
-      ".muted{color:#777}</style></head><body>\n<h2>" + html_escape(t.title) + "</h2>\n<p>";
-  for (const auto& l : t.legend) out += html_escape(l) + "<br>";
+      ".muted{color:#777}</style></head><body>\n<h2>" + xml_escape(t.title) + "</h2>\n<p>";
+  for (const auto& l : t.legend) out += xml_escape(l) + "<br>";
   out += "</p>\n";
-  for (const auto& n : t.notes) out += "<p class=\"muted\">" + html_escape(n) + "</p>\n";
+  for (const auto& n : t.notes) out += "<p class=\"muted\">" + xml_escape(n) + "</p>\n";
   out += "<table><thead><tr><th>metric</th><th>A</th>";
   for (std::size_t i = 1; i < t.variants; ++i) {
     const std::string n(1, static_cast<char>('A' + i));
@@ -221,11 +204,11 @@ std::string compare_variants_html(const std::vector<nlohmann::ordered_json>& rep
   }
   out += "</tr></thead><tbody>\n";
   for (const auto& r : t.rows) {
-    out += "<tr><td>" + html_escape(r.label) + "</td><td>" + html_escape(r.a) + "</td>";
+    out += "<tr><td>" + xml_escape(r.label) + "</td><td>" + xml_escape(r.a) + "</td>";
     for (const auto& c : r.cells)
-      out += "<td>" + html_escape(c.value) + "</td><td>" + html_escape(c.diff) +
-             (c.interval.empty() ? "" : "<br><span class=\"iv\">" + html_escape(c.interval) + "</span>") + "</td><td" +
-             (c.real ? " class=\"real\">" + html_escape(c.change) + " real" : ">" + html_escape(c.change)) + "</td>";
+      out += "<td>" + xml_escape(c.value) + "</td><td>" + xml_escape(c.diff) +
+             (c.interval.empty() ? "" : "<br><span class=\"iv\">" + xml_escape(c.interval) + "</span>") + "</td><td" +
+             (c.real ? " class=\"real\">" + xml_escape(c.change) + " real" : ">" + xml_escape(c.change)) + "</td>";
     out += "</tr>\n";
   }
   out += "</tbody></table>\n";
