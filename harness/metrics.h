@@ -115,11 +115,16 @@ class Metrics final : public model::Observer {
     std::uint8_t flags = 0;
     std::int8_t dead = 0;
   };
+  // A flow's histograms: `all`, the current interval (one point of `points` each), and the
+  // open window: consecutive intervals merged until they hold kWindowEvents (`windows`).
   struct Series {
     sim::Histogram all;
     sim::Histogram current;
     std::int64_t bucket = 0;
     Json points = Json::array();
+    sim::Histogram window;
+    std::int64_t window_first = 0, window_last = 0;  // intervals (buckets) merged into it
+    Json windows = Json::array();
   };
   struct Pending {  // an applied inventory change waiting to reach every channel
     std::uint64_t version;
@@ -133,6 +138,7 @@ class Metrics final : public model::Observer {
 
   void record(Flow f, Tick now, Tick start);
   void flush_series(Series& s, std::int64_t upto_bucket);
+  void flush_window(Series& s);
   void drain_pending(model::LocId loc, model::SkuId sku, std::uint64_t reflected, Tick now);
   // The version every channel watching the locations of set w has seen for sku.
   std::uint64_t reflected_version(std::size_t w, model::SkuId sku) const;
