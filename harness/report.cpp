@@ -131,7 +131,8 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
   Json stages = Json::object();
   for (const auto& owned : estate.stations()) {
     owned.station->advance(end);
-    Json st = station_json(*owned.station, end);
+    Json st = {{"system", owned.system}};
+    st.update(station_json(*owned.station, end));
     st["series"] = facts.station_series.contains(owned.station->name()) ? facts.station_series[owned.station->name()]
                                                                         : Json::array();
     stages[owned.station->name()] = std::move(st);
