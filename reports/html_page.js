@@ -168,8 +168,8 @@
 
   // ------------------------------------------------------------------ series shaping
   // Latency percentiles come from windows: consecutive intervals merged until they hold
-  // enough events (report.json's latency.<flow>.windows: one interval when busy, longer
-  // when quiet). A percentile q is drawn only from a window with at least 1/(1 - q) events
+  // 100 events over 5 minutes (report.json's latency.<flow>.windows; longer when the flow
+  // is quiet, and the last holds what is left). A percentile q is drawn only from a window with at least 1/(1 - q) events
   // (p99: 100), so it is never just the largest value of a quiet minute. Each window is a
   // point at its middle; the line breaks where windows are not contiguous (nothing
   // completed in between).
@@ -666,8 +666,8 @@
     const flows = Object.keys(L);
     const s = section('latency', 'Latency per flow',
       'Each point is the percentiles of the events that completed in a window of consecutive intervals holding at least 100 of them '
-      + `(one ${fmt.dur(dt)} interval when the flow is busy, longer when it is quiet), drawn at the window\u2019s middle, so a slow event appears where it finished. `
-      + 'p99 is drawn only from windows of 100 events or more, p90 from 10, p50 from 2. '
+      + 'over at least 5 minutes (longer when the flow is quiet), drawn at the window\u2019s middle, so a slow event appears where it finished. '
+      + 'p99 is drawn only from windows of 100 events or more, p90 from 10, p50 from 2 (the last window holds what is left). '
       + 'Latencies start when an event was scheduled (no coordinated omission). A gap means nothing completed.');
     s.appendChild(table(['Flow', 'Events', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean'], flows.map(f => {
       const v = L[f], none = !(v.count > 0);
