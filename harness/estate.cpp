@@ -315,14 +315,14 @@ std::vector<Estate::OwnedStation> Estate::stations() {
   std::vector<OwnedStation> out;
   if (pipeline_)
     for (int st = 0; st < static_cast<int>(pipeline::StageId::count); ++st)
-      out.push_back({pipeline_address(), &pipeline_->station(static_cast<pipeline::StageId>(st))});
-  out.push_back({erp_address(), &erp_->station()});
+      out.push_back({pipeline_address(), &pipeline_->station(static_cast<pipeline::StageId>(st)), "pipeline"});
+  out.push_back({erp_address(), &erp_->station(), "erp"});
   for (std::size_t l = 0; l < locations_; ++l) {
     if (wms_[l]) {
-      out.push_back({location_address(l), &wms_[l]->pick_station()});
-      out.push_back({location_address(l), &wms_[l]->pack_station()});
+      out.push_back({location_address(l), &wms_[l]->pick_station(), "wms"});
+      out.push_back({location_address(l), &wms_[l]->pack_station(), "wms"});
     } else {
-      out.push_back({location_address(l), &tpl_[l]->station()});
+      out.push_back({location_address(l), &tpl_[l]->station(), "3pl"});
     }
   }
   return out;

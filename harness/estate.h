@@ -74,10 +74,13 @@ class Estate {
   mocks::Channel& channel(std::size_t c) { return *channels_[c]; }
   pipeline::Pipeline* pipeline() { return pipeline_.get(); }
   // Every work station of the estate, and the system that owns it, for the report's stage
-  // figures and series (the pipeline's only when it is embedded).
+  // figures and series (the pipeline's only when it is embedded). `system` is what kind of
+  // system that is ("pipeline", "erp", "wms" or "3pl"): a 3PL's one station is its
+  // dock-to-ship, orders in process (mostly waiting for waves and cut-offs), not labour.
   struct OwnedStation {
     model::Address owner;
     sim::Station* station;
+    const char* system;
   };
   std::vector<OwnedStation> stations();
   // Units per second each SKU sells at base demand, and each location's share of stock.

@@ -15,6 +15,12 @@ namespace {
 constexpr std::uint8_t kDoubled = 32;
 const char* kDuplicateKinds[] = {"erp_order", "shipment", "erp_shipment", "stock_movement"};
 constexpr double kQuantiles[] = {0.5, 0.9, 0.95, 0.99, 0.999};
+// A latency window closes once it holds this many events (enough for a p99 that is not just
+// the window's largest value) and spans at least this long (so batch deliveries every minute
+// or two, say, do not make a line alternate from one interval to the next). The charts draw
+// their percentile lines from windows.
+constexpr std::uint64_t kWindowEvents = 100;
+constexpr Tick kWindowSpan = sim::minutes(5);
 }  // namespace
 
 double round6(double v) {
@@ -84,9 +90,29 @@ void Metrics::flush_series(Series& s, std::int64_t upto_bucket) {
                         {"p90_s", round6(sim::to_seconds(q[1]))},
                         {"p99_s", round6(sim::to_seconds(q[2]))},
                         {"max_s", round6(sim::to_seconds(s.current.max()))}});
+    if (s.window.count() == 0) s.window_first = s.bucket;
+    s.window_last = s.bucket;
+    s.window.merge(s.current);
+    if (s.window.count() >= kWindowEvents && (s.bucket + 1 - s.window_first) * setup_.series_interval >= kWindowSpan)
+      flush_window(s);
     s.current.reset();
   }
   s.bucket = upto_bucket;
+}
+
+void Metrics::flush_window(Series& s) {
+  if (s.window.count() == 0) return;
+  std::int64_t q[3];
+  const double qs[] = {0.5, 0.9, 0.99};
+  s.window.percentiles(qs, q);
+  s.windows.push_back({{"t_s", round6(sim::to_seconds(s.window_first * setup_.series_interval))},
+                       {"end_s", round6(sim::to_seconds((s.window_last + 1) * setup_.series_interval))},
+                       {"count", s.window.count()},
+                       {"p50_s", round6(sim::to_seconds(q[0]))},
+                       {"p90_s", round6(sim::to_seconds(q[1]))},
+                       {"p99_s", round6(sim::to_seconds(q[2]))},
+                       {"max_s", round6(sim::to_seconds(s.window.max()))}});
+  s.window.reset();
 }
 
 namespace {
@@ -187,6 +213,7 @@ Json Metrics::latency_json(Tick) {
   for (int f = 0; f < static_cast<int>(Flow::count); ++f) {
     Series& s = flows_[f];
     flush_series(s, s.bucket + 1);
+    flush_window(s);  // the last window, with however many events it holds
     Json j = latency_summary(s.all);
     Json by_channel = Json::object();
     for (std::size_t c = 0; c < by_channel_[f].size(); ++c)
@@ -201,6 +228,7 @@ Json Metrics::latency_json(Tick) {
     }
     j["distribution"] = distribution(s.all);
     j["series"] = s.points;
+    j["plot_windows"] = s.windows;
     out[flow_name(static_cast<Flow>(f))] = std::move(j);
   }
   return out;

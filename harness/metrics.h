@@ -165,11 +165,16 @@ class Metrics final : public model::Observer {
     Tick probe_start = -1;
     Tick recovered_at = -1;
   };
+  // A flow's histograms: `all`, the current interval (one point of `points` each), and the
+  // open window: consecutive intervals merged until they hold kWindowEvents (`windows`).
   struct Series {
     sim::Histogram all;
     sim::Histogram current;
     std::int64_t bucket = 0;
     Json points = Json::array();
+    sim::Histogram window;
+    std::int64_t window_first = 0, window_last = 0;  // intervals (buckets) merged into it
+    Json windows = Json::array();
   };
   struct Pending {  // an applied inventory change waiting to reach every channel
     std::uint64_t version;
@@ -189,6 +194,7 @@ class Metrics final : public model::Observer {
   // and by (channel, loc, sku) for each channel alone.
   std::uint32_t push_pending(std::uint32_t list, std::uint64_t version, Tick happened_at);
   void flush_series(Series& s, std::int64_t upto_bucket);
+  void flush_window(Series& s);
   void drain_pending(model::LocId loc, model::SkuId sku, std::uint64_t reflected, Tick now);
   // The version every channel watching the locations of set w has seen for sku.
   std::uint64_t reflected_version(std::size_t w, model::SkuId sku) const;

@@ -41,7 +41,7 @@ bool headline(const std::string& p) {
 void average_leaves(Json& pooled, const std::vector<const Json*>& runs, const std::string& pointer) {
   if (pooled.is_object()) {
     for (auto& [k, v] : pooled.items()) {
-      if (k == "series" || k == "distribution" || k == "sampled") continue;
+      if (k == "series" || k == "distribution" || k == "sampled" || k == "plot_windows") continue;
       average_leaves(v, runs, pointer + "/" + json_pointer_escape(k));
     }
     return;

@@ -282,7 +282,9 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
     const Json& series = facts.station_series.contains(owned.station->name()) ? facts.station_series[owned.station->name()]
                                                                               : Json::array();
     const StationSnapshot* at = facts.demand_end ? &(*facts.demand_end)[i] : nullptr;
-    stages[owned.station->name()] = station_json(*owned.station, std::min(sc.duration, end), end, at, series);
+    Json st = {{"system", owned.system}};
+    st.update(station_json(*owned.station, std::min(sc.duration, end), end, at, series));
+    stages[owned.station->name()] = std::move(st);
   }
   report["stages"] = stages;
   report["outages"] = outage_recovery(metrics.outages_json(), stages, end, series_interval(sc));

@@ -45,7 +45,7 @@ void walk(const Json& node, const std::string& pointer, std::vector<std::pair<st
     out.emplace_back(pointer, node.get<bool>() ? 1.0 : 0.0);
   } else if (node.is_object()) {
     for (const auto& [k, v] : node.items()) {
-      if (k == "series" || k == "sampled" || k == "distribution") continue;
+      if (k == "series" || k == "sampled" || k == "distribution" || k == "plot_windows") continue;
       walk(v, pointer + "/" + json_pointer_escape(k), out);
     }
   } else if (node.is_array()) {

@@ -36,14 +36,20 @@ Json section(const Json& src, std::initializer_list<std::pair<const char*, std::
 }
 
 // What the page charts and tabulates: the report without the fields nobody draws (the
-// per-interval means and counts, the queue snapshots), series as columns.
+// per-interval latency series, means and counts, the queue snapshots), series as columns.
 Json page_data(const Json& r) {
   Json d = Json::object();
   for (const char* key : {"scenario", "verdict", "thresholds", "run", "timeline", "integrity", "outages", "live"})
     if (r.contains(key)) d[key] = r[key];
   if (const auto it = r.find("latency"); it != r.end() && it->is_object()) {
     Json& flows = d["latency"] = Json::object();
-    for (const auto& [flow, v] : it->items()) flows[flow] = section(v, {{"series", {"t_s", "p50_s", "p90_s", "p99_s", "max_s"}}});
+    // Percentile lines are drawn from windows that hold enough events, not from the
+    // per-interval series (whose quiet intervals give a p99 that is just their largest value).
+    for (const auto& [flow, v] : it->items()) {
+      Json f = section(v, {{"plot_windows", {"t_s", "end_s", "count", "p50_s", "p90_s", "p99_s", "max_s"}}});
+      if (f.is_object()) f.erase("series");
+      flows[flow] = std::move(f);
+    }
   }
   if (r.contains("oversell")) d["oversell"] = section(r["oversell"], {{"series", {"t_s", "cumulative_units"}}});
   if (r.contains("reconciliation")) {

@@ -1,29 +1,11 @@
 /* report.html: builds the page from the data reports/html.cpp embeds (#estate-data), drawing
  * the charts with uPlot (inlined before this script). All formatting of numbers lives here.
  *
- * After drawing, every chart records what it drew in data-* attributes, which
- * tests/html/render_test.sh reads from headless Chromium's DOM:
- *   data-ink          pixels in the plot area painted in a series' colour (data-ink-series: per series)
- *   data-windows      timeline windows inside the visible range; data-windows-drawn: of those,
- *                     how many were found painted on the canvas (read back after drawing)
- * and the body element carries data-charts, data-errors, data-csp-violations and data-state="drawn". */
+ * The page draws and does nothing else: it never reads its own canvases back. When it has
+ * built everything, the body carries data-state="drawn" (or "failed"); tests/html judges
+ * what was drawn from outside, from a screenshot. */
 (function () {
   'use strict';
-
-  // ------------------------------------------------------------------ diagnostics
-  const diag = { errors: [], csp: 0 };
-  function publish() {
-    document.body.dataset.errors = String(diag.errors.length);
-    document.body.dataset.errorText = diag.errors.join(' | ').slice(0, 2000);
-    document.body.dataset.cspViolations = String(diag.csp);
-  }
-  document.addEventListener('securitypolicyviolation', e => {
-    diag.csp++;
-    diag.errors.push('blocked by the page policy: ' + (e.blockedURI || e.violatedDirective));
-    publish();
-  });
-  window.addEventListener('error', e => { diag.errors.push(String(e.message)); publish(); });
-  publish();
 
   const D = JSON.parse(document.getElementById('estate-data').textContent);
   const root = document.getElementById('report');
@@ -100,17 +82,50 @@
   const code = s => h('code', null, s);
   const badge = (ok, yes, no) => h('span', { class: 'badge ' + (ok ? 'ok' : 'bad') }, ok ? yes : no);
 
-  // rows: arrays of cells; a cell is text, a Node, or {v, cls}. align: one letter per column,
-  // "l" left or "r" right (default: the first column left, the others right, as numbers).
-  function table(headers, rows, cls, align) {
+  // A row is all zero when every value cell (after the first, the row's name) that shows
+  // anything shows a zero: "0", "0%", "0s", "0/s" or a dash. A cell holding an element (a
+  // check mark, a verdict) is never zero, nor is a total row. opts.ignore: columns that
+  // describe rather than measure (a stage's workers).
+  const ZERO_TEXT = /^(0|0%|0s|0\/s|\u2013)$/;
+  function allZero(r, ignore) {
+    if (r.cls === 'total') return false;
+    let zeros = 0;
+    for (let i = 1; i < r.length; i++) {
+      if (ignore && ignore.includes(i)) continue;
+      const c = r[i], v = c && typeof c === 'object' && !(c instanceof Node) ? c.v : c;
+      if (v instanceof Node) return false;
+      const t = v == null ? '' : String(v).trim();
+      if (t === '') continue;
+      if (!ZERO_TEXT.test(t)) return false;
+      zeros++;
+    }
+    return zeros > 0;
+  }
+  // rows: arrays of cells; a cell is text, a Node, or {v, cls}; a row may carry cls and, for
+  // when it is folded away from its neighbours, foldName (its name with its context).
+  // align: one letter per column, "l" left or "r" right (default: the first column left, the
+  // others right, as numbers). Rows that are all zero are folded into a <details> under the
+  // table ("3 rows all zero"), so the rows that say something stand together.
+  function table(headers, rows, cls, align, opts) {
     const right = i => (align ? align[i] === 'r' : i > 0);
-    const head = h('tr', null, headers.map((t, i) => h('th', { class: right(i) ? 'n' : null }, t)));
-    const body = rows.map(r => h('tr', { class: r.cls || null }, r.map((c, i) => {
+    const head = () => h('thead', null, h('tr', null, headers.map((t, i) => h('th', { class: right(i) ? 'n' : null }, t))));
+    const tr = (r, folded) => h('tr', { class: r.cls || null }, r.map((c, i) => {
       const cell = c && typeof c === 'object' && !(c instanceof Node) ? c : { v: c };
-      return h('td', { class: [right(i) ? 'n' : null, cell.cls].filter(Boolean).join(' ') || null }, cell.v);
-    })));
+      const v = folded && i === 0 && r.foldName ? r.foldName : cell.v;
+      return h('td', { class: [right(i) ? 'n' : null, folded && i === 0 ? null : cell.cls].filter(Boolean).join(' ') || null }, v);
+    }));
+    const fold = !(opts && opts.fold === false);
+    const zero = rows.map(r => fold && allZero(r, opts && opts.ignore));
+    const kept = rows.filter((r, i) => !zero[i]), folded = rows.filter((r, i) => zero[i]);
     // Wide tables scroll sideways on narrow screens instead of overflowing the page.
-    return h('div', { class: 'table-wrap' }, h('table', { class: cls || null }, h('thead', null, head), h('tbody', null, body)));
+    const wrap = h('div', { class: 'table-wrap' });
+    if (kept.length || !folded.length)
+      wrap.appendChild(h('table', { class: cls || null }, head(), h('tbody', null, kept.map(r => tr(r, false)))));
+    if (folded.length)
+      wrap.appendChild(h('details', { class: 'zero-rows' },
+        h('summary', null, `${folded.length} ${folded.length === 1 ? 'row' : 'rows'} all zero`),
+        h('table', { class: [cls, 'folded'].filter(Boolean).join(' ') }, head(), h('tbody', null, folded.map(r => tr(r, true))))));
+    return wrap;
   }
   function section(id, title, intro) {
     const s = h('section', { id }, h('h2', null, title), intro ? h('p', { class: 'intro' }, intro) : null);
@@ -129,7 +144,7 @@
 
   function lastT(cols) { const t = cols && cols.t_s; return t && t.length ? t[t.length - 1] : 0; }
   const tEnd = Math.max(isNum(run.sim_end_s) ? run.sim_end_s : 0, duration, dt,
-    ...Object.values(D.latency || {}).map(f => lastT(f.series)),
+    ...Object.values(D.latency || {}).map(f => { const e = f.plot_windows && f.plot_windows.end_s; return e && e.length ? e[e.length - 1] : 0; }),
     ...Object.values(D.stages || {}).map(s => lastT(s.series)),
     lastT((D.reconciliation || {}).sampled), lastT((D.reconciliation || {}).series), lastT((D.retries || {}).series),
     ...windows.map(w => (isNum(w.end_s) ? w.end_s : w.start_s)));
@@ -152,15 +167,24 @@
   const hexRgb = hex => [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16));
 
   // ------------------------------------------------------------------ series shaping
-  // Latency points exist only for intervals with completions: a gap is "nothing completed",
-  // so the line breaks there (a null one interval after the last point before the gap).
-  function gapped(t, ys) {
-    const x = [], out = ys.map(() => []);
-    for (let i = 0; i < t.length; i++) {
-      x.push(t[i]);
-      ys.forEach((y, k) => out[k].push(y[i]));
-      if (i + 1 < t.length && t[i + 1] - t[i] > dt * 1.5) {
-        x.push(t[i] + dt);
+  // Latency percentiles come from windows: consecutive intervals merged until they hold
+  // 100 events over 5 minutes (report.json's latency.<flow>.plot_windows; longer when the flow
+  // is quiet, and the last holds what is left). A percentile q is drawn only from a window with at least 1/(1 - q) events
+  // (p99: 100), so it is never just the largest value of a quiet minute. Each window is a
+  // point at its middle; the line breaks where windows are not contiguous (nothing
+  // completed in between).
+  const MIN_EVENTS = { p50_s: 2, p90_s: 10, p99_s: 100, max_s: 1 };
+  function windowed(w, keys) {
+    const t0 = col(w, 't_s'), t1 = col(w, 'end_s'), n = col(w, 'count');
+    const x = [], out = keys.map(() => []);
+    for (let i = 0; i < t0.length; i++) {
+      x.push((t0[i] + t1[i]) / 2);
+      keys.forEach((k, j) => {
+        const v = col(w, k)[i];
+        out[j].push(isNum(v) && v > 0 && n[i] >= (MIN_EVENTS[k] || 1) ? v : null);
+      });
+      if (i + 1 < t0.length && t0[i + 1] > t1[i]) {
+        x.push((t1[i] + t0[i + 1]) / 2);
         out.forEach(o => o.push(null));
       }
     }
@@ -188,7 +212,6 @@
   }
   const col = (cols, k) => (cols && Array.isArray(cols[k]) ? cols[k] : []);
   const scaled = (arr, f) => arr.map(v => (isNum(v) ? v * f : v));
-  const positive = arr => arr.map(v => (isNum(v) && v > 0 ? v : null));  // log scales
 
   // Points only where a value stands alone between gaps (a line needs two).
   function isolatedPoints(u, si, show) {
@@ -252,8 +275,7 @@
   const linearFrom0 = (u, min, max) => uPlot.rangeNum(0, isNum(max) && max > 0 ? max : 1, 0.1, true);
 
   // ------------------------------------------------------------------ charts
-  const charts = [];          // every uPlot, for the final bookkeeping
-  const timeCharts = [];      // those over simulated time, zoomed together
+  const timeCharts = [];      // the charts over simulated time, zoomed together
   let syncingZoom = false;
   // The charts open on the scenario and as much of the drain again (when the drain is long,
   // it is mostly the 3PL's slow shipments); the whole run is a click (or a double-click) away.
@@ -267,9 +289,11 @@
     syncingZoom = false;
   }
 
-  // Shades the timeline's windows (instants as lines) and the drain, behind the series; then
-  // reads the canvas back to confirm each was painted.
-  function drawWindows(u, fig) {
+  // Shades the timeline's windows (instants as dashed lines) and the drain, behind the
+  // series, and labels every one in view. A label starts at its window (moved left if it
+  // would leave the plot, shortened if wider than the plot) on the first row where it
+  // overlaps no other label, so labels of close or overlapping windows are staggered.
+  function drawWindows(u) {
     const ctx = u.ctx, { left, top, width, height } = u.bbox;
     const px = t => u.valToPos(t, 'x', true);
     const xmin = u.scales.x.min, xmax = u.scales.x.max;
@@ -278,39 +302,22 @@
     ctx.beginPath();
     ctx.rect(left, top, width, height);
     ctx.clip();
-    ctx.font = `${Math.round(11 * dpr)}px ${FONT.replace(/^12px /, '')}`;
-    ctx.textBaseline = 'top';
-    // A label goes inside its band when it fits and overlaps no other; the timeline table
-    // names every window anyway.
-    const taken = [[], []];  // two rows of labels
-    const label = (text, x0, x1, rgb) => {
-      const pad = 4 * dpr, w = ctx.measureText(text).width;
-      const at = Math.max(x0, left) + pad;
-      if (at + w > Math.min(x1, left + width) - pad) return;
-      const row = taken.findIndex(spans => !spans.some(([a, b]) => at < b + pad && at + w > a - pad));
-      if (row < 0) return;
-      ctx.fillStyle = rgba(rgb.map(c => Math.round(c * 0.55)), 0.95);
-      ctx.fillText(text, at, top + (3 + row * 14) * dpr);
-      taken[row].push([at, at + w]);
-    };
+    const labels = [];
+    let drain = null;
     if (duration > 0 && tEnd > duration && xmax > duration) {
       const x0 = px(Math.max(duration, xmin)), x1 = px(xmax);
       ctx.fillStyle = 'rgba(0,0,0,0.035)';
       ctx.fillRect(x0, top, x1 - x0, height);
-      label('drain (no new demand)', x0, x1, [90, 90, 90]);
+      drain = { text: 'drain (no new demand)', x: x0, rgb: [90, 90, 90] };
     }
-    let visible = 0, drawn = 0;
     for (const w of windows) {
       const end = isNum(w.end_s) ? w.end_s : w.start_s;
       if (end < xmin || w.start_s > xmax) continue;
-      visible++;
       const rgb = windowRgb(w);
       const x0 = px(w.start_s), x1 = px(end);
-      let probe;
       if (end > w.start_s) {
         ctx.fillStyle = rgba(rgb, 0.15);
         ctx.fillRect(x0, top, Math.max(x1 - x0, dpr), height);
-        probe = (Math.max(x0, left) + Math.min(x1, left + width)) / 2;
       } else {
         ctx.strokeStyle = rgba(rgb, 0.8);
         ctx.lineWidth = 1.5 * dpr;
@@ -320,35 +327,29 @@
         ctx.lineTo(Math.round(x0) + 0.5, top + height);
         ctx.stroke();
         ctx.setLineDash([]);
-        probe = Math.round(x0);
       }
-      const p = ctx.getImageData(Math.round(probe), Math.round(top + height * 0.6), 1, 1).data;
-      if (p[3] > 0) drawn++;
-      label(w.kind, x0, end > w.start_s ? x1 : x0 + 200 * dpr, rgb);
+      labels.push({ text: w.label || w.kind, x: Math.max(x0, left), rgb });
+    }
+    // Left to right (ties in timeline order), the drain's label last.
+    labels.sort((a, b) => a.x - b.x);
+    if (drain) labels.push(drain);
+    ctx.font = `${Math.round(11 * dpr)}px ${FONT.replace(/^12px /, '')}`;
+    ctx.textBaseline = 'top';
+    const pad = 4 * dpr, rowH = 15 * dpr, rows = [];
+    for (const l of labels) {
+      let text = l.text, w = ctx.measureText(text).width;
+      while (w > width - 2 * pad && text.length > 4) { text = text.slice(0, -2) + '\u2026'; w = ctx.measureText(text).width; }
+      const at = Math.max(left + pad, Math.min(l.x + pad, left + width - pad - w));
+      let row = 0;
+      while (row < rows.length && rows[row].some(([a, b]) => at < b + pad && at + w > a - pad)) row++;
+      (rows[row] = rows[row] || []).push([at, at + w]);
+      const y = top + 3 * dpr + row * rowH;
+      ctx.fillStyle = 'rgba(255,255,255,0.8)';
+      ctx.fillRect(at - 2 * dpr, y - dpr, w + 4 * dpr, rowH - dpr);
+      ctx.fillStyle = rgba(l.rgb.map(c => Math.round(c * 0.55)), 1);
+      ctx.fillText(text, at, y);
     }
     ctx.restore();
-    fig.dataset.windows = String(visible);
-    fig.dataset.windowsDrawn = String(drawn);
-  }
-
-  // Counts the plot area's pixels painted (mostly opaque) in each series' colour.
-  function measureInk(u, fig, inks) {
-    const { left, top, width, height } = u.bbox;
-    if (width < 1 || height < 1) return;
-    const img = u.ctx.getImageData(Math.round(left), Math.round(top), Math.round(width), Math.round(height)).data;
-    const series = inks.map(s => ({ label: s.label, rgb: s.rgb, n: 0 }));
-    for (let i = 0; i < img.length; i += 4) {
-      if (img[i + 3] < 128) continue;
-      let best = null, bestD = 48 * 48;
-      for (const s of series) {
-        const dr = img[i] - s.rgb[0], dg = img[i + 1] - s.rgb[1], db = img[i + 2] - s.rgb[2];
-        const d = dr * dr + dg * dg + db * db;
-        if (d < bestD) { bestD = d; best = s; }
-      }
-      if (best) best.n++;
-    }
-    fig.dataset.ink = String(series.reduce((a, s) => a + s.n, 0));
-    fig.dataset.inkSeries = series.map(s => `${s.label}=${s.n}`).join(';');
   }
 
   // A chart in a <figure>: title, HTML axis titles, uPlot canvas, legend, note.
@@ -367,7 +368,6 @@
     parent.appendChild(fig);
 
     const isTime = spec.kind === 'time';
-    const inks = spec.series.slice(1).filter(s => s.ink !== false && s.stroke).map(s => ({ label: s.label, rgb: hexRgb(s.stroke) }));
     const width = Math.max(280, plot.clientWidth || 600);
     const opts = {
       width, height: spec.height || 240,
@@ -384,8 +384,8 @@
         return out;
       }),
       hooks: {
-        drawClear: isTime ? [u => drawWindows(u, fig)] : [],
-        draw: [u => { if (spec.onDraw) spec.onDraw(u); measureInk(u, fig, inks); }],
+        drawClear: isTime ? [u => drawWindows(u)] : [],
+        draw: spec.onDraw ? [u => spec.onDraw(u)] : [],
         setScale: isTime ? [(u, key) => {
           const { min, max } = u.scales.x;
           if (key === 'x' && !syncingZoom && (min !== view.min || max !== view.max)) setView(min, max);
@@ -398,7 +398,6 @@
       u.setScale('x', { min: view.min, max: view.max });
       syncingZoom = false;
     }
-    charts.push(u);
     if (isTime) timeCharts.push(u);
     if (typeof ResizeObserver === 'function') {
       new ResizeObserver(() => {
@@ -412,10 +411,10 @@
   const timeX = { label: 'time', value: (u, v) => (v == null ? DASH : fmt.dur(v)) };
   const line = (label, stroke, extra) => Object.assign({ label, stroke, value: (u, v) => (v == null ? DASH : fmt.num(v)) }, extra || {});
 
-  // Percentiles of one flow over time (each point: events completed in that interval).
+  // Percentiles of one flow over time, from windows that hold enough events (see windowed()).
   function latencyChart(parent, flow, title, note) {
-    const f = D.latency[flow], s = f.series || {};
-    const data = framed(gapped(col(s, 't_s'), ['p50_s', 'p90_s', 'p99_s', 'max_s'].map(k => positive(col(s, k)))));
+    const f = D.latency[flow];
+    const data = framed(windowed(f.plot_windows || {}, ['p50_s', 'p90_s', 'p99_s', 'max_s']));
     const v = (u, x) => (x == null ? DASH : fmt.dur(x));
     return chart(parent, {
       kind: 'time', title, note,
@@ -607,17 +606,21 @@
       if (rule === 'true') return { v: badge(v !== false, '\u2713', '\u2717') };
       return '';
     };
-    const addSub = obj => Object.entries(obj || {}).forEach(([k, n]) =>
-      rows.push(Object.assign([{ v: pretty(k), cls: 'sub' }, value(n), ''], { cls: n > 0 ? 'nonzero' : 'zero-row' })));
+    const addSub = (obj, parent) => Object.entries(obj || {}).forEach(([k, n]) =>
+      rows.push(Object.assign([{ v: pretty(k), cls: 'sub' }, value(n), ''], { cls: n > 0 ? 'nonzero' : 'zero-row', foldName: `${parent}: ${pretty(k)}` })));
     for (const [key, label, rule, sub, kind] of INTEGRITY_ROWS) {
       if (!(key in ig)) continue;
       used.add(key);
       rows.push([label, value(ig[key], kind), status(ig[key], rule)]);
-      if (sub) { used.add(sub); addSub(ig[sub]); }
+      if (sub) { used.add(sub); addSub(ig[sub], label); }
     }
     for (const [k, v] of Object.entries(ig)) {
       if (used.has(k)) continue;
-      if (v && typeof v === 'object') { rows.push([pretty(k), '', '']); addSub(v); } else rows.push([pretty(k), value(v), '']);
+      if (v && typeof v === 'object') {
+        // A heading row for its parts, unless every part is zero (they are folded away).
+        if (Object.values(v).some(n => n > 0)) rows.push([pretty(k), '', '']);
+        addSub(v, pretty(k));
+      } else rows.push([pretty(k), value(v), '']);
     }
     parent.appendChild(h('div', { class: 'table-block' }, h('h3', null, 'Integrity after the drain'), table(['Check', 'Value', ''], rows, 'integrity')));
   }
@@ -662,7 +665,9 @@
     const L = D.latency || {};
     const flows = Object.keys(L);
     const s = section('latency', 'Latency per flow',
-      'Each point is the percentiles of the events that completed in that interval, so a slow event appears where it finished. '
+      'Each point is the percentiles of the events that completed in a window of consecutive intervals holding at least 100 of them '
+      + 'over at least 5 minutes (longer when the flow is quiet), drawn at the window\u2019s middle, so a slow event appears where it finished. '
+      + 'p99 is drawn only from windows of 100 events or more, p90 from 10, p50 from 2 (the last window holds what is left). '
       + 'Latencies start when an event was scheduled (no coordinated omission). A gap means nothing completed.');
     s.appendChild(table(['Flow', 'Events', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean'], flows.map(f => {
       const v = L[f], none = !(v.count > 0);
@@ -752,7 +757,7 @@
     }
     if (D.latency && D.latency.inventory_to_channel && D.latency.inventory_to_channel.count > 0)
       latencyChart(g, 'inventory_to_channel', 'Channel-view staleness: stock change \u2192 visible on every channel (inventory_to_channel)',
-        'Each point: changes that became visible everywhere in that interval. Batch-fed channels publish on their interval, so points cluster there.');
+        'Each point: changes that became visible everywhere in a window of at least 100 of them (see Latency). Batch-fed channels publish on their interval, so points cluster there.');
     if (rc) {
       const block = g.appendChild(h('div', { class: 'table-block' }, h('h3', null, 'Reconciliation')));
       block.appendChild(table(['', 'Value'], [
@@ -809,31 +814,43 @@
     const st = D.stages || {};
     const names = Object.keys(st);
     if (!names.length) return;
+    // A 3PL's one station is its dock-to-ship: the orders it holds between receiving them (the
+    // 940) and shipping them, waiting mostly for waves and cut-offs rather than for labour;
+    // its "workers" are how many orders it holds at once.
+    const dock = v => v.system === '3pl';
+    const anyDock = names.some(n => dock(st[n]));
     const s = section('stages', 'Stages: throughput and queues',
       'Every pipeline stage, the ERP and each warehouse station is a pool of workers with a bounded queue. '
-      + 'Throughput is jobs finished per second over the interval; waiting is the peak queue in the interval.');
+      + 'Throughput is jobs finished per second over the interval; waiting is the peak queue in the interval.'
+      + (anyDock ? ' A 3PL is shown as its dock-to-ship wait: orders held from the 940 until shipment, waiting for waves and '
+        + 'cut-offs rather than for labour; its workers are how many orders it holds at once, so its utilisation is not a measure of labour.' : ''));
     s.appendChild(table(['Stage', 'Workers', 'Jobs done', 'Refused', 'Throughput', 'Utilisation', 'Mean queue', 'Peak queue', 'Mean wait', 'L', '\u03bb\u00b7W'],
       names.map(n => {
         const v = st[n], l = v.little || {};
-        return [code(n), fmt.int(v.servers), fmt.int(v.departures), { v: fmt.int(v.refused), cls: v.refused > 0 ? 'warn' : null },
+        const name = dock(v) ? h('span', null, code(n), h('div', { class: 'flow-desc' }, '3PL dock-to-ship (orders held, not labour)')) : code(n);
+        return [name, dock(v) ? `${fmt.int(v.servers)} orders` : fmt.int(v.servers), fmt.int(v.departures), { v: fmt.int(v.refused), cls: v.refused > 0 ? 'warn' : null },
           fmt.rate(v.throughput_per_s), fmt.pct(v.utilization), fmt.num(v.mean_queue), fmt.int(v.peak_queue), fmt.dur(v.mean_wait_s),
           fmt.num(l.L), l.applies === false ? { v: `n/a: ${fmt.int(v.in_system_at_end)} jobs never left`, cls: 'warn' } : fmt.num(l.lambda_W)];
-      }), 'stages'));
+      }), 'stages', null, { ignore: [1] }));
     s.appendChild(h('p', { class: 'note' }, 'L = mean jobs in the stage; \u03bb\u00b7W = arrival rate \u00d7 mean time in the stage (Little\u2019s law: they agree when the stage ends empty; n/a when it still held jobs at the end).'));
     const g = grid(s);
     for (const n of names) {
       const v = st[n], se = v.series || {};
       const data = framed([col(se, 't_s'), stageThroughput(v), col(se, 'peak_queue'), col(se, 'busy')].map(a => a.slice()));
-      const workers = isNum(v.servers) ? ` \u00b7 ${fmt.int(v.servers)} workers` : '';
+      const isDock = dock(v);
+      const workers = !isNum(v.servers) ? '' : isDock ? ` \u00b7 3PL dock-to-ship, up to ${fmt.int(v.servers)} orders at once`
+        : ` \u00b7 ${fmt.int(v.servers)} workers`;
       chart(g, {
         kind: 'time', title: `${n}${workers}`, height: 190,
-        xTitle: TU.title, yTitle: 'Throughput (jobs/s)', y2Title: 'Jobs (waiting, in service)',
+        xTitle: TU.title, yTitle: isDock ? 'Shipped (orders/s)' : 'Throughput (jobs/s)',
+        y2Title: isDock ? 'Orders (waiting, at the dock)' : 'Jobs (waiting, in service)',
         scales: { x: { time: false }, y: { range: linearFrom0 }, jobs: { range: linearFrom0 } },
         axes: [timeAxis(), valueAxis('y', 3, v => sig(v, 3)), valueAxis('jobs', 1, v => fmt.int(v))],
         series: [timeX, line('throughput', C.blue, { value: (u, x) => fmt.rate(x), width: 1.5 }),
           line('waiting (peak)', C.orange, { scale: 'jobs', fill: rgba(hexRgb(C.orange), 0.15), value: (u, x) => fmt.int(x) }),
-          line('in service', C.green, { scale: 'jobs', value: (u, x) => fmt.int(x), dash: [5, 3] })],
+          line(isDock ? 'at the dock (waves, cut-offs)' : 'in service', C.green, { scale: 'jobs', value: (u, x) => fmt.int(x), dash: [5, 3] })],
         data,
+        note: isDock ? 'Orders between the 940 and shipment: a wait for waves and cut-offs, not work in progress.' : null,
       });
     }
   }
@@ -854,17 +871,14 @@
     retriesSection();
     stagesSection();
     root.appendChild(h('footer', null, 'Rendered from report.json by estate; charts drawn with uPlot. The page fetches nothing: it opens offline.'));
-    document.body.dataset.charts = String(charts.length);
-    document.body.dataset.timeCharts = String(timeCharts.length);
-    // uPlot draws in a microtask; the bookkeeping above is set by then.
-    setTimeout(() => { document.body.dataset.state = 'drawn'; publish(); }, 0);
+    // uPlot draws in a microtask; by the next task every chart has been drawn once.
+    setTimeout(() => { document.body.dataset.state = 'drawn'; }, 0);
   }
 
   try {
     build();
   } catch (e) {
-    diag.errors.push(String(e && e.stack || e));
-    publish();
+    document.body.dataset.state = 'failed';
     root.appendChild(h('pre', { class: 'error' }, 'The report page failed to build: ' + String(e)));
   }
 })();
