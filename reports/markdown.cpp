@@ -61,7 +61,7 @@ std::string run_markdown(const Json& r) {
   if (!sc["description"].get<std::string>().empty()) out += cell(sc["description"].get<std::string>()) + "\n\n";
   const Json& run = r["run"];
   const bool live = r.contains("live");
-  out += "Seed " + num(sc["seed"]) + ", " + human_seconds(sc["duration_s"].get<double>()) + (live ? " played live" : " simulated") +
+  out += "Run on " + seeds_phrase(sc) + ", " + human_seconds(sc["duration_s"].get<double>()) + (live ? " played live" : " simulated") +
          " and " + human_seconds(run["drain_s"].get<double>()) + " of drain; " + num(run["orders_placed"]) + " orders, " +
          num(run["events"]) + " events.\n\n";
   if (live) {

@@ -88,12 +88,19 @@ std::string live_line(const Json& l) {
 
 }  // namespace
 
+std::string seeds_phrase(const Json& scenario) {
+  if (scenario.contains("seeds") && scenario["seeds"].size() > 1)
+    return "seeds " + std::to_string(scenario["seeds"].front().get<std::uint64_t>()) + ".." +
+           std::to_string(scenario["seeds"].back().get<std::uint64_t>()) + " pooled; counts are per seed, latency counts all seeds'";
+  return "seed " + std::to_string(scenario["seed"].get<std::uint64_t>());
+}
+
 std::string text_summary(const Json& r) {
   std::string out;
   const Json& sc = r["scenario"];
   const bool live = r.contains("live");
-  out += std::string(live ? "estate live: " : "estate run: ") + sc["name"].get<std::string>() + "  (seed " +
-         std::to_string(sc["seed"].get<std::uint64_t>()) + ", " + human_seconds(num(sc, "duration_s")) +
+  out += std::string(live ? "estate live: " : "estate run: ") + sc["name"].get<std::string>() + "  (" + seeds_phrase(sc) + ", " +
+         human_seconds(num(sc, "duration_s")) +
          (live ? " played" : " simulated");
   const Json& run = r["run"];
   out += " + " + human_seconds(num(run, "drain_s")) + " drain)\n";

@@ -12,6 +12,8 @@ using Json = nlohmann::ordered_json;
 
 // A compact plain-text summary for the terminal: latency per flow, oversell, reconciliation,
 // integrity, and the run's size.
+// "seed 7", or "seeds 7..11 pooled; ..." for replications.
+std::string seeds_phrase(const Json& scenario);
 std::string text_summary(const Json& report);
 
 // What a gate over several runs checked, in the words both its renderings use (the terminal's
