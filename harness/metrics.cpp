@@ -59,8 +59,7 @@ Metrics::Metrics(MetricsSetup setup, const model::OrderBook& book) : setup_(std:
   if (setup_.series_interval <= 0) setup_.series_interval = sim::minutes(1);
   for (auto& v : by_channel_) v.resize(setup_.channel_names.size());
   for (auto& v : by_location_) v.resize(setup_.locations);
-  ch_head_.assign(setup_.channel_names.size() * records, kNil);
-  ch_tail_.assign(setup_.channel_names.size() * records, kNil);
+  cursor_.assign(setup_.channel_names.size() * records, kNil);
   // Group locations by the set of channels that must come to see their changes (usually one
   // set for all), so a feed message computes each set's minimum version once.
   watcher_set_.assign(setup_.locations, 0);
@@ -388,16 +387,14 @@ void Metrics::inventory_applied(model::LocId loc, model::SkuId sku, Tick happene
   if (watchers.empty()) return;  // no channel needs to hear of it
   const std::size_t records = setup_.locations * setup_.skus;
   const std::size_t r = loc * setup_.skus + sku;
-  // One entry until every watching channel reflects the change, and one per channel.
+  // One entry until every watching channel reflects the change; each channel keeps a cursor
+  // to the first entry it has not reflected yet (versions rise along the list, so what a
+  // channel reflected is a prefix, and an entry leaves only once every cursor passed it).
   const std::uint32_t n = push_pending(tail_[r], version, happened_at);
   if (tail_[r] == kNil) head_[r] = n;
   tail_[r] = n;
-  for (model::ChannelId c : watchers) {
-    const std::size_t k = c * records + r;
-    const std::uint32_t m = push_pending(ch_tail_[k], version, happened_at);
-    if (ch_tail_[k] == kNil) ch_head_[k] = m;
-    ch_tail_[k] = m;
-  }
+  for (model::ChannelId c : watchers)
+    if (cursor_[c * records + r] == kNil) cursor_[c * records + r] = n;
 }
 
 std::uint64_t Metrics::reflected_version(std::size_t w, model::SkuId sku) const {
@@ -424,14 +421,11 @@ void Metrics::drain_sku(model::ChannelId ch, model::SkuId sku, Tick now) {
   const std::uint64_t mine = last_version_[ch * setup_.skus + sku];
   auto& hist = by_channel_[static_cast<int>(Flow::inventory_to_channel)][ch];
   for (model::LocId loc : setup_.sells_from[ch]) {
-    const std::size_t k = ch * records + loc * setup_.skus + sku;
-    while (ch_head_[k] != kNil && pending_[ch_head_[k]].version <= mine) {
-      const std::uint32_t n = ch_head_[k];
-      hist.record(std::max<Tick>(0, now - pending_[n].happened_at));
-      ch_head_[k] = pending_[n].next;
-      free_pending_.push_back(n);
+    std::uint32_t& at = cursor_[ch * records + loc * setup_.skus + sku];
+    while (at != kNil && pending_[at].version <= mine) {
+      hist.record(std::max<Tick>(0, now - pending_[at].happened_at));
+      at = pending_[at].next;
     }
-    if (ch_head_[k] == kNil) ch_tail_[k] = kNil;
   }
   std::uint64_t by_set[8];
   std::uint8_t known = 0;  // bit w: by_set[w] computed

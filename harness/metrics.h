@@ -190,8 +190,7 @@ class Metrics final : public model::Observer {
   void track_recovery(Flow f, Tick now, Tick latency, int loc);
   Json calls_json(const Calls& c) const;
   Json period_json(const Period& p, Tick from, Tick to) const;
-  // Pending lists of inventory changes, keyed by (loc, sku) for every watching channel together,
-  // and by (channel, loc, sku) for each channel alone.
+  // Pending inventory changes, a list per (loc, sku), until every watching channel reflects them.
   std::uint32_t push_pending(std::uint32_t list, std::uint64_t version, Tick happened_at);
   void flush_series(Series& s, std::int64_t upto_bucket);
   void flush_window(Series& s);
@@ -211,7 +210,7 @@ class Metrics final : public model::Observer {
   std::vector<sim::Histogram> by_location_[static_cast<int>(Flow::count)];
   Calls calls_;
   std::vector<Window> windows_;
-  std::vector<std::uint32_t> ch_head_, ch_tail_;  // per (channel, loc, sku)
+  std::vector<std::uint32_t> cursor_;  // per (channel, loc, sku): its first pending change not reflected
   std::vector<std::int64_t> open_units_;       // per sku: accepted, not yet shipped or cancelled
   std::vector<std::int64_t> moved_;            // per (loc, sku): stock moved other than shipments
   std::vector<std::int64_t> shipped_units_;    // per (loc, sku)
