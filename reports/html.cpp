@@ -39,7 +39,7 @@ Json section(const Json& src, std::initializer_list<std::pair<const char*, std::
 // per-interval latency series, means and counts, the queue snapshots), series as columns.
 Json page_data(const Json& r) {
   Json d = Json::object();
-  for (const char* key : {"scenario", "verdict", "thresholds", "run", "timeline", "integrity", "outages", "live"})
+  for (const char* key : {"scenario", "verdict", "thresholds", "run", "timeline", "integrity", "outages", "windows", "live"})
     if (r.contains(key)) d[key] = r[key];
   if (const auto it = r.find("latency"); it != r.end() && it->is_object()) {
     Json& flows = d["latency"] = Json::object();

@@ -633,7 +633,26 @@
       code(o.system ?? '?'), o.mode ?? DASH, fmt.dur(o.start_s), fmt.dur(o.end_s),
       isNum(o.end_s) && isNum(o.start_s) ? fmt.dur(o.end_s - o.start_s) : DASH,
       o.recover_s == null ? { v: 'n/a', cls: 'muted' } : fmt.dur(o.recover_s)]), null, 'llrrrr'));
-    block.appendChild(h('p', { class: 'note' }, 'Recovered after: time after the outage ended until the last request started before its end had settled.'));
+    block.appendChild(h('p', { class: 'note' }, 'Recovered after: time after the outage ended until the affected backlog (the system\u2019s stations and the stage that calls it) was back to its pre-outage level and every flow\u2019s p90 back within its pre-outage p90 (outages.<i>.backlog, outages.<i>.latency_recovery).'));
+  }
+
+  // Each timeline window's own figures: what started inside it, and in the recovery period
+  // of the same length after it.
+  function windowsTable(parent) {
+    const W = D.windows || {};
+    const keys = Object.keys(W);
+    if (!keys.length) return;
+    const block = parent.appendChild(h('div', { class: 'table-block' }, h('h3', null, 'Inside each window, and after it')));
+    const p99 = (p, f) => { const v = p && p.latency && p.latency[f]; return v && v.count > 0 ? fmt.dur(v.p99_s) : DASH; };
+    const rows = [];
+    for (const k of keys) for (const side of ['during', 'after']) {
+      const p = W[k][side] || {};
+      rows.push([side === 'during' ? code(k) : { v: '\u2003after', cls: 'muted' }, `${fmt.dur(p.start_s)}\u2013${fmt.dur(p.end_s)}`,
+        p99(p, 'order_to_erp'), p99(p, 'order_to_ship'), p99(p, 'order_ack'),
+        p.oversell ? fmt.pct(p.oversell.rate) : DASH, p.calls ? fmt.int(p.calls.erp_429) : DASH]);
+    }
+    block.appendChild(table(['Window (windows.<name>)', 'Started in', 'order_to_erp p99', 'order_to_ship p99', 'order_ack p99', 'Oversell', 'ERP 429s'],
+      rows, null, 'llrrrrr', { fold: false }));
   }
 
   function timelineSection() {
@@ -658,6 +677,7 @@
       button(`the scenario, 0\u2013${fmt.dur(duration)}`, 0, duration);
       button(`the drain, ${fmt.dur(duration)}\u2013${fmt.dur(tEnd)}`, duration, tEnd);
     }
+    windowsTable(s);
   }
 
   // ------------------------------------------------------------------ sections
@@ -674,6 +694,14 @@
       return [h('span', null, code(f), h('div', { class: 'flow-desc' }, flowTitle(f))), fmt.int(v.count),
         ...['p50_s', 'p90_s', 'p95_s', 'p99_s', 'p999_s', 'max_s', 'mean_s'].map(k => (none ? DASH : fmt.dur(v[k])))];
     }), 'latency'));
+    // The blend hides who waits: p99 of each flow for each channel and each fulfilling location.
+    for (const [by, what] of [['by_channel', 'channel'], ['by_location', 'location']]) {
+      const keys = [...new Set(flows.flatMap(f => Object.keys(L[f][by] || {})))];
+      if (!keys.length) continue;
+      s.appendChild(h('h3', { class: 'group' }, `p99 by ${what} (latency.<flow>.${by}.<${what}>.p99)`));
+      s.appendChild(table(['Flow', ...keys], flows.filter(f => L[f][by]).map(f => [code(f),
+        ...keys.map(k => { const v = L[f][by][k]; return v && v.count > 0 ? fmt.dur(v.p99_s) : DASH; })]), `latency-${by}`, null, { fold: false }));
+    }
     const g = grid(s);
     for (const f of flows) {
       if (f === 'inventory_to_channel') continue;  // charted with inventory accuracy

@@ -118,7 +118,11 @@ folded=$(num 'count(//section[@id="integrity"]//details[contains(@class,"zero-ro
 expect "all-zero integrity rows left unfolded" 'count(//table[contains(@class,"integrity") and not(contains(@class,"folded"))]/tbody/tr[normalize-space(td[2])="0" and not(td[3]//span)])' 0
 expect "folded integrity rows that are not zero" 'count(//table[contains(@class,"integrity") and contains(@class,"folded")]/tbody/tr[normalize-space(td[2])!="0" and normalize-space(td[2])!="0%"])' 0
 x 'string(//section[@id="integrity"])' | grep -q 'Outages' || fail "no outages table"
-expect "latency table rows" 'count(//table[contains(@class,"latency")]/tbody/tr)' "$flows"
+expect "latency table rows" 'count(//table[@class="latency"]/tbody/tr)' "$flows"
+# Every flow's p99 for each channel (all six flows have channels) and each window's own figures.
+expect "p99 by channel rows" 'count(//table[contains(@class,"latency-by_channel")]/tbody/tr)' "$flows"
+expect "rows of the windows table (inside and after each window)" 'count(//section[@id="timeline"]//table[not(contains(@class,"timeline"))]/tbody/tr)' \
+  "$(/usr/bin/python3 -c "import json,sys; print(2 * len(json.load(open(sys.argv[1]))['windows']))" "$tmp/a/report.json")"
 expect "stage table rows" 'count(//table[contains(@class,"stages")]/tbody/tr)' "$stages"
 x 'string(//section[@id="oversell"])' | grep -q 'marketplace' || fail "no oversell by channel"
 x 'string(//section[@id="oversell"])' | grep -q 'By SKU class' || fail "no oversell by SKU class"
