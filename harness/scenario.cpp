@@ -118,8 +118,10 @@ SystemRef read_system(Node& n, std::string_view key, std::string_view doc, const
 void read_stage(Node& stages, const char* key, pipeline::StageConfig& cfg, const char* doc, bool compute) {
   Node s = stages.object(key, doc);
   cfg.workers = static_cast<std::uint32_t>(s.integer("workers", cfg.workers, "Workers (concurrent jobs).", 1, 100000));
-  cfg.queue = static_cast<std::uint64_t>(
-      s.integer("queue", static_cast<std::int64_t>(cfg.queue), "Jobs that may wait for a worker.", 1, 100'000'000));
+  cfg.queue = static_cast<std::uint64_t>(s.integer(
+      "queue", static_cast<std::int64_t>(cfg.queue),
+      "Jobs that may wait for a worker. The bound holds; what work that finds it full does is pipeline.backpressure.", 1,
+      100'000'000));
   if (compute) {
     const double mean_ms = cfg.service_s.mean() * 1000;
     const std::string median = std::to_string(static_cast<int>(mean_ms)) + "ms";
@@ -304,13 +306,21 @@ void read_pipeline(Node& root, Scenario& sc, const Names& names) {
   p.release_after = static_cast<pipeline::ReleaseGate>(n.choice("release_after", 0, {"erp", "allocation"},
                                                                "Release to the warehouse once the ERP has the order, or right after allocation."));
   Node stages = n.object("stages", "Worker pools and queues of each stage.");
-  read_stage(stages, "ingest", p.ingest, "Takes channel orders; a full queue refuses with 503.", true);
+  read_stage(stages, "ingest", p.ingest, "Takes channel orders; a full queue refuses them with 503 (the channel resends).", true);
   read_stage(stages, "allocate", p.allocate, "Availability check, reservation and routing.", true);
   read_stage(stages, "erp_sync", p.erp_sync, "The ERP connector; a worker waits out each request.", false);
   read_stage(stages, "release", p.release, "The warehouse connector; a worker waits out each request.", false);
   read_stage(stages, "events", p.events, "Consumes warehouse events.", true);
   read_stage(stages, "feed", p.feed, "Publishes availability to channels.", true);
   stages.finish();
+  p.backpressure = static_cast<pipeline::Backpressure>(n.choice(
+      "backpressure", 0, {"block", "refuse"},
+      "What a full stage queue does. Either way every stage queue stays within its bound and nothing is lost. "
+      "block: a worker handing work to a full queue stays held (blocked) until there is room, so back-pressure travels "
+      "upstream stage by stage until ingest's own queue is full and it refuses deliveries with 503. refuse: ingest also "
+      "refuses a delivery with 503 as soon as allocate has no room left for it (counting the orders already in ingest), "
+      "and the channel resends it by its retry policy; past ingest, accepted work that meets a full queue still holds "
+      "the worker handing it on. Work from timers, warehouses and retries waits outside a full queue without holding a worker."));
   p.erp_retry = read_retry(n, "erp_retry", "Retry policy of the ERP connector.");
   p.warehouse_retry = read_retry(n, "warehouse_retry", "Retry policy of the warehouse connector.");
   Node dlq = n.object("dlq", "Dead-letter queue.");
