@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include "harness/units.h"
@@ -239,6 +240,15 @@ void read_channels(Node& root, Scenario& sc, Names& names) {
                      "mode", static_cast<std::size_t>(d.feed), {"event", "batch", "none"},
                      "event: every change, as it happens; batch: a full snapshot every interval; none: the channel never checks availability."));
                  ch.feed_interval = feed.duration("interval", dur(d.feed_interval), "Snapshot interval for a batch feed.", 1);
+                 ch.feed_offset = feed.optional_duration(
+                     "offset",
+                     "Phase of a batch feed: snapshots are published at offset + k * interval (every such instant after 0), "
+                     "0 <= offset < interval. Default: the batch-fed channels are spread evenly over G, the greatest common "
+                     "divisor of their intervals: the i-th of n (in the order written, from 0) gets G * i / n, so no two batch "
+                     "feeds publish at the same instant (three 30m feeds: 0, 10m, 20m; 15m and 1h: 0 and 7m30s).");
+                 if (!n.schema_mode() && ch.feed_offset && (*ch.feed_offset < 0 || *ch.feed_offset >= ch.feed_interval))
+                   feed.fail("offset", "expected a duration from 0 to below the interval (" + format_duration(ch.feed_interval) +
+                                           "), got \"" + format_duration(*ch.feed_offset) + "\"");
                  feed.finish();
                  Node del = n.object("delivery", "How orders travel from the channel to the pipeline (at least once).");
                  ch.delivery = static_cast<mocks::DeliveryMode>(del.choice(
@@ -260,6 +270,22 @@ void read_channels(Node& root, Scenario& sc, Names& names) {
                });
   if (!root.schema_mode() && sc.channels.size() > 32)
     root.fail("channels", "expected at most 32 channels, got " + std::to_string(sc.channels.size()));
+  if (root.schema_mode()) return;
+  // Batch feeds that all started at 0 would publish together at every common multiple of
+  // their intervals. By default they are spread evenly over G = gcd of the intervals: the
+  // i-th of n gets G * i / n. Two of them then never publish at the same instant: both
+  // intervals are multiples of G, and their offsets differ by more than 0 and less than G.
+  std::vector<std::size_t> batch;
+  Tick g = 0;
+  for (std::size_t c = 0; c < sc.channels.size(); ++c) {
+    if (sc.channels[c].feed != pipeline::FeedMode::batch) continue;
+    batch.push_back(c);
+    g = std::gcd(g, sc.channels[c].feed_interval);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ChannelSpec& ch = sc.channels[batch[i]];
+    if (!ch.feed_offset) ch.feed_offset = g * static_cast<Tick>(i) / static_cast<Tick>(batch.size());
+  }
 }
 
 void read_erp(Node& root, Scenario& sc) {

@@ -41,6 +41,7 @@ struct FeedTarget {
   model::Address address = model::kNoAddress;
   FeedMode mode = FeedMode::event;
   sim::Tick interval = sim::minutes(15);
+  sim::Tick offset = 0;  // batch: a snapshot at offset + k * interval, at every such instant after 0
   std::vector<model::LocId> sells_from;
 };
 

@@ -86,8 +86,10 @@ void Pipeline::start(model::Context& ctx) {
     if (config_.locations[l].third_party)
       ctx.set_timer(config_.locations[l].batch_interval, model::make_timer(tpl_batch_due, l));
   for (std::size_t c = 0; c < config_.channels.size(); ++c)
-    if (config_.channels[c].mode == FeedMode::batch)
-      ctx.set_timer(config_.channels[c].interval, model::make_timer(feed_batch_due, c));
+    if (config_.channels[c].mode == FeedMode::batch) {
+      const FeedTarget& f = config_.channels[c];
+      ctx.set_timer(f.offset > 0 ? f.offset : f.interval, model::make_timer(feed_batch_due, c));
+    }
   ctx.set_timer(config_.redrive_interval, model::make_timer(redrive_due));
   ctx.set_timer(config_.recon_interval, model::make_timer(recon_due));
 }
