@@ -225,7 +225,8 @@ void Estate::build_pipeline(const std::vector<std::int64_t>& initial, const Esta
                             sc.locations[l].orders_interval});
   pc.channels.clear();
   for (std::size_t c = 0; c < C; ++c)
-    pc.channels.push_back({channel_address(c), sc.channels[c].feed, sc.channels[c].feed_interval, sc.channels[c].sells_from});
+    pc.channels.push_back({channel_address(c), sc.channels[c].feed, sc.channels[c].feed_interval,
+                           sc.channels[c].feed_offset.value_or(0), sc.channels[c].sells_from});
   pipeline_ = std::make_unique<pipeline::Pipeline>(pc, options.pipeline_book ? *options.pipeline_book : book_,
                                                    options.pipeline_observer ? *options.pipeline_observer : *metrics_);
 }

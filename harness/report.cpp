@@ -19,6 +19,9 @@ Json period_figures(const sim::StationStats& s, std::uint32_t servers, double T)
           {"refused", s.refused},
           {"throughput_per_s", round6(static_cast<double>(s.departures) / T)},
           {"utilization", servers ? round6(s.area_busy / 1e6 / T / servers) : 0.0},
+          {"blocked", s.blocked},
+          {"mean_blocked", round6(s.area_blocked / 1e6 / T)},
+          {"held_upstream", s.held},
           {"mean_queue", round6(s.area_waiting / 1e6 / T)},
           {"mean_wait_s", s.started ? round6(s.sum_wait / 1e6 / static_cast<double>(s.started)) : 0.0}};
 }
@@ -34,6 +37,9 @@ sim::StationStats minus(const sim::StationStats& a, const sim::StationStats& b) 
   d.sum_sojourn = a.sum_sojourn - b.sum_sojourn;
   d.sum_wait = a.sum_wait - b.sum_wait;
   d.started = a.started - b.started;
+  d.blocked = a.blocked - b.blocked;
+  d.area_blocked = a.area_blocked - b.area_blocked;
+  d.held = a.held - b.held;
   return d;
 }
 }  // namespace
@@ -71,6 +77,7 @@ Json station_json(const sim::Station& st, Tick duration, Tick end, const Station
     drain["peak_queue"] = peak_drain;
     out["drain"] = std::move(drain);
   }
+  out["peak_held_upstream"] = s.peak_held;  // over the whole run
   out["in_system_at_end"] = left;
   out["little"] = {{"applies", left == 0},
                    {"period", "run"},

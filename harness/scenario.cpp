@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include "harness/units.h"
@@ -118,8 +119,10 @@ SystemRef read_system(Node& n, std::string_view key, std::string_view doc, const
 void read_stage(Node& stages, const char* key, pipeline::StageConfig& cfg, const char* doc, bool compute) {
   Node s = stages.object(key, doc);
   cfg.workers = static_cast<std::uint32_t>(s.integer("workers", cfg.workers, "Workers (concurrent jobs).", 1, 100000));
-  cfg.queue = static_cast<std::uint64_t>(
-      s.integer("queue", static_cast<std::int64_t>(cfg.queue), "Jobs that may wait for a worker.", 1, 100'000'000));
+  cfg.queue = static_cast<std::uint64_t>(s.integer(
+      "queue", static_cast<std::int64_t>(cfg.queue),
+      "Jobs that may wait for a worker. The bound holds; what work that finds it full does is pipeline.backpressure.", 1,
+      100'000'000));
   if (compute) {
     const double mean_ms = cfg.service_s.mean() * 1000;
     const std::string median = std::to_string(static_cast<int>(mean_ms)) + "ms";
@@ -237,6 +240,15 @@ void read_channels(Node& root, Scenario& sc, Names& names) {
                      "mode", static_cast<std::size_t>(d.feed), {"event", "batch", "none"},
                      "event: every change, as it happens; batch: a full snapshot every interval; none: the channel never checks availability."));
                  ch.feed_interval = feed.duration("interval", dur(d.feed_interval), "Snapshot interval for a batch feed.", 1);
+                 ch.feed_offset = feed.optional_duration(
+                     "offset",
+                     "Phase of a batch feed: snapshots are published at offset + k * interval (every such instant after 0), "
+                     "0 <= offset < interval. Default: the batch-fed channels are spread evenly over G, the greatest common "
+                     "divisor of their intervals: the i-th of n (in the order written, from 0) gets G * i / n, so no two batch "
+                     "feeds publish at the same instant (three 30m feeds: 0, 10m, 20m; 15m and 1h: 0 and 7m30s).");
+                 if (!n.schema_mode() && ch.feed_offset && (*ch.feed_offset < 0 || *ch.feed_offset >= ch.feed_interval))
+                   feed.fail("offset", "expected a duration from 0 to below the interval (" + format_duration(ch.feed_interval) +
+                                           "), got \"" + format_duration(*ch.feed_offset) + "\"");
                  feed.finish();
                  Node del = n.object("delivery", "How orders travel from the channel to the pipeline (at least once).");
                  ch.delivery = static_cast<mocks::DeliveryMode>(del.choice(
@@ -258,6 +270,22 @@ void read_channels(Node& root, Scenario& sc, Names& names) {
                });
   if (!root.schema_mode() && sc.channels.size() > 32)
     root.fail("channels", "expected at most 32 channels, got " + std::to_string(sc.channels.size()));
+  if (root.schema_mode()) return;
+  // Batch feeds that all started at 0 would publish together at every common multiple of
+  // their intervals. By default they are spread evenly over G = gcd of the intervals: the
+  // i-th of n gets G * i / n. Two of them then never publish at the same instant: both
+  // intervals are multiples of G, and their offsets differ by more than 0 and less than G.
+  std::vector<std::size_t> batch;
+  Tick g = 0;
+  for (std::size_t c = 0; c < sc.channels.size(); ++c) {
+    if (sc.channels[c].feed != pipeline::FeedMode::batch) continue;
+    batch.push_back(c);
+    g = std::gcd(g, sc.channels[c].feed_interval);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ChannelSpec& ch = sc.channels[batch[i]];
+    if (!ch.feed_offset) ch.feed_offset = g * static_cast<Tick>(i) / static_cast<Tick>(batch.size());
+  }
 }
 
 void read_erp(Node& root, Scenario& sc) {
@@ -304,13 +332,21 @@ void read_pipeline(Node& root, Scenario& sc, const Names& names) {
   p.release_after = static_cast<pipeline::ReleaseGate>(n.choice("release_after", 0, {"erp", "allocation"},
                                                                "Release to the warehouse once the ERP has the order, or right after allocation."));
   Node stages = n.object("stages", "Worker pools and queues of each stage.");
-  read_stage(stages, "ingest", p.ingest, "Takes channel orders; a full queue refuses with 503.", true);
+  read_stage(stages, "ingest", p.ingest, "Takes channel orders; a full queue refuses them with 503 (the channel resends).", true);
   read_stage(stages, "allocate", p.allocate, "Availability check, reservation and routing.", true);
   read_stage(stages, "erp_sync", p.erp_sync, "The ERP connector; a worker waits out each request.", false);
   read_stage(stages, "release", p.release, "The warehouse connector; a worker waits out each request.", false);
   read_stage(stages, "events", p.events, "Consumes warehouse events.", true);
   read_stage(stages, "feed", p.feed, "Publishes availability to channels.", true);
   stages.finish();
+  p.backpressure = static_cast<pipeline::Backpressure>(n.choice(
+      "backpressure", 0, {"block", "refuse"},
+      "What a full stage queue does. Either way every stage queue stays within its bound and nothing is lost. "
+      "block: a worker handing work to a full queue stays held (blocked) until there is room, so back-pressure travels "
+      "upstream stage by stage until ingest's own queue is full and it refuses deliveries with 503. refuse: ingest also "
+      "refuses a delivery with 503 as soon as allocate has no room left for it (counting the orders already in ingest), "
+      "and the channel resends it by its retry policy; past ingest, accepted work that meets a full queue still holds "
+      "the worker handing it on. Work from timers, warehouses and retries waits outside a full queue without holding a worker."));
   p.erp_retry = read_retry(n, "erp_retry", "Retry policy of the ERP connector.");
   p.warehouse_retry = read_retry(n, "warehouse_retry", "Retry policy of the warehouse connector.");
   Node dlq = n.object("dlq", "Dead-letter queue.");

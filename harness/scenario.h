@@ -47,6 +47,9 @@ struct ChannelSpec {
   std::vector<model::LocId> sells_from;
   pipeline::FeedMode feed = pipeline::FeedMode::event;
   sim::Tick feed_interval = sim::minutes(15);
+  // Batch feeds: snapshots at offset + k * interval. Absent in the file: the default that
+  // spreads the batch-fed channels, set once every channel is read.
+  std::optional<sim::Tick> feed_offset;
   mocks::DeliveryMode delivery = mocks::DeliveryMode::push;
   sim::Tick delivery_interval = sim::minutes(2);
   sim::Tick timeout = sim::seconds(5);

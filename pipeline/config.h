@@ -14,6 +14,12 @@ enum class ReleaseGate : std::uint8_t { erp, allocation };  // release to the wa
 enum class FeedMode : std::uint8_t { event, batch, none };
 enum class Jitter : std::uint8_t { none, full, equal };
 enum class ReconMode : std::uint8_t { report, correct };
+// What a full stage queue does to work handed to it (see Pipeline). Either way the bound
+// holds and nothing is lost. block: the worker that hands work on stays held until there is
+// room, so the back-pressure travels upstream stage by stage and ingest refuses (503) once
+// its own queue is full. refuse: ingest also refuses (503) a delivery while allocate has no
+// room left for it, so orders wait at the channel (which resends) instead of in the pipeline.
+enum class Backpressure : std::uint8_t { block, refuse };
 
 // A stage: a pool of workers in front of a bounded queue. For a connector stage a worker is
 // held for the whole request round trip (a synchronous client), so workers bound concurrency.
@@ -35,6 +41,7 @@ struct FeedTarget {
   model::Address address = model::kNoAddress;
   FeedMode mode = FeedMode::event;
   sim::Tick interval = sim::minutes(15);
+  sim::Tick offset = 0;  // batch: a snapshot at offset + k * interval, at every such instant after 0
   std::vector<model::LocId> sells_from;
 };
 
@@ -64,6 +71,7 @@ struct PipelineConfig {
   StageConfig release{8, sim::Distribution::constant(0.0), 1'000'000};
   StageConfig events{4, sim::Distribution::constant(0.003), 1'000'000};
   StageConfig feed{4, sim::Distribution::constant(0.002), 1'000'000};
+  Backpressure backpressure = Backpressure::block;
 
   RetryPolicy erp_retry;
   RetryPolicy warehouse_retry;

@@ -19,6 +19,21 @@ namespace {
 constexpr Tick kUnset = -1;
 constexpr std::uint32_t kJobBits = 24;
 constexpr std::uint64_t kJobMask = (1u << kJobBits) - 1;
+
+// The order in which work flows through the stages. A worker is only ever held for work it
+// hands to a later stage, so held workers cannot wait on one another in a cycle.
+int flow_rank(StageId s) {
+  switch (s) {
+    case StageId::ingest: return 0;
+    case StageId::allocate: return 1;
+    case StageId::events: return 2;
+    case StageId::erp_sync: return 3;
+    case StageId::release: return 4;
+    case StageId::feed: return 5;
+    case StageId::count: break;
+  }
+  return 6;
+}
 }  // namespace
 
 const char* stage_name(StageId stage) {
@@ -71,8 +86,10 @@ void Pipeline::start(model::Context& ctx) {
     if (config_.locations[l].third_party)
       ctx.set_timer(config_.locations[l].batch_interval, model::make_timer(tpl_batch_due, l));
   for (std::size_t c = 0; c < config_.channels.size(); ++c)
-    if (config_.channels[c].mode == FeedMode::batch)
-      ctx.set_timer(config_.channels[c].interval, model::make_timer(feed_batch_due, c));
+    if (config_.channels[c].mode == FeedMode::batch) {
+      const FeedTarget& f = config_.channels[c];
+      ctx.set_timer(f.offset > 0 ? f.offset : f.interval, model::make_timer(feed_batch_due, c));
+    }
   ctx.set_timer(config_.redrive_interval, model::make_timer(redrive_due));
   ctx.set_timer(config_.recon_interval, model::make_timer(recon_due));
 }
@@ -135,12 +152,85 @@ double Pipeline::slowdown(StageId s) const {
   return o.mode == model::OutageMode::slow ? o.factor : 1.0;
 }
 
-void Pipeline::enqueue(model::Context& ctx, std::uint32_t j, bool force) {
+void Pipeline::enqueue(model::Context& ctx, std::uint32_t j) {
   const StageId s = stage_of(jobs_[j]);
-  jobs_[j].arrived = ctx.now();
-  const auto admit = station(s).arrive(ctx.now(), j, force);
-  ESTATE_ASSERT(admit != sim::Station::Admit::refused, "pipeline: internal work refused");
-  if (admit == sim::Station::Admit::start) begin(ctx, s, j);
+  sim::Station& st = station(s);
+  const int si = static_cast<int>(s);
+  if (outside_[si].empty() && st.has_room()) {  // nobody overtakes those already waiting outside
+    jobs_[j].arrived = ctx.now();
+    const auto admitted = st.arrive(ctx.now(), j);
+    ESTATE_ASSERT(admitted != sim::Station::Admit::refused, "pipeline: a stage with room refused");
+    if (admitted == sim::Station::Admit::start) begin(ctx, s, j);
+    return;
+  }
+  std::uint32_t h = kNone;
+  if (producer_ != StageId::count && flow_rank(producer_) < flow_rank(s)) {
+    if (producer_hold_ == kNone) {
+      if (!free_holds_.empty()) {
+        producer_hold_ = free_holds_.back();
+        free_holds_.pop_back();
+      } else {
+        producer_hold_ = static_cast<std::uint32_t>(holds_.size());
+        holds_.push_back({});
+      }
+      holds_[producer_hold_] = {producer_, producer_arrived_, 0};
+    }
+    h = producer_hold_;
+    ++holds_[h].pending;
+  }
+  outside_[si].push_back({j, h});
+  st.hold_outside(ctx.now());
+}
+
+void Pipeline::start_step(StageId s, Tick arrived) {
+  ESTATE_ASSERT(producer_ == StageId::count, "pipeline: nested steps");
+  producer_ = s;
+  producer_arrived_ = arrived;
+  producer_hold_ = kNone;
+}
+
+void Pipeline::finish_step(model::Context& ctx) {
+  const StageId s = producer_;
+  const std::uint32_t h = producer_hold_;
+  producer_ = StageId::count;
+  producer_hold_ = kNone;
+  if (h != kNone) {
+    station(s).block(ctx.now());  // the worker waits; admit() lets it go
+    return;
+  }
+  leave(ctx, s, producer_arrived_);
+}
+
+void Pipeline::leave(model::Context& ctx, StageId s, Tick arrived) {
+  if (auto next = station(s).depart(ctx.now(), arrived)) begin(ctx, s, *next);
+  admit(ctx, s);
+}
+
+void Pipeline::admit(model::Context& ctx, StageId s) {
+  auto& out = outside_[static_cast<int>(s)];
+  sim::Station& st = station(s);
+  const Tick now = ctx.now();
+  while (!out.empty() && st.has_room()) {
+    const Outside w = out.pop_front();
+    st.unhold(now);
+    jobs_[w.job].arrived = now;
+    if (st.arrive(now, w.job) == sim::Station::Admit::start) begin(ctx, s, w.job);
+    if (w.hold != kNone && --holds_[w.hold].pending == 0) {
+      const Hold hold = holds_[w.hold];
+      free_holds_.push_back(w.hold);
+      station(hold.stage).unblock(now);
+      leave(ctx, hold.stage, hold.arrived);  // an earlier stage in flow order: this recursion ends
+    }
+  }
+}
+
+bool Pipeline::room_behind_ingest() const {
+  const sim::Station& in = station(StageId::ingest);
+  const sim::Station& al = station(StageId::allocate);
+  // Orders being ingested (not yet handed on), waiting for ingest, and waiting outside
+  // allocate (handed on by a blocked ingest worker) will all need a place in allocate.
+  const std::uint64_t bound_for_allocate = (in.busy() - in.blocked()) + in.waiting() + al.held();
+  return al.busy() + al.waiting() + bound_for_allocate < al.servers() + al.capacity();
 }
 
 void Pipeline::begin(model::Context& ctx, StageId s, std::uint32_t j) {
@@ -157,10 +247,9 @@ void Pipeline::begin(model::Context& ctx, StageId s, std::uint32_t j) {
 }
 
 void Pipeline::on_service_done(model::Context& ctx, std::uint32_t j) {
-  const StageId s = stage_of(jobs_[j]);
-  const Tick arrived = jobs_[j].arrived;
+  start_step(stage_of(jobs_[j]), jobs_[j].arrived);
   process(ctx, j);
-  if (auto next = station(s).depart(ctx.now(), arrived)) begin(ctx, s, *next);
+  finish_step(ctx);
 }
 
 void Pipeline::process(model::Context& ctx, std::uint32_t j) {
@@ -191,6 +280,7 @@ void Pipeline::set_stage_outage(model::Context& ctx, StageId stage, const model:
   sim::Station& st = station(stage);
   st.set_servers(outage.mode == model::OutageMode::down ? 0 : stages[static_cast<int>(stage)]->workers);
   while (auto next = st.pull(ctx.now())) begin(ctx, stage, *next);
+  admit(ctx, stage);
 }
 
 // ----------------------------------------------------------------------------- connectors
@@ -275,7 +365,7 @@ void Pipeline::request_failed(model::Context& ctx, std::uint32_t j, Failure fail
   ++jobs_[j].attempts;
   const Job job = jobs_[j];
   // The worker is free again while this job waits out its backoff.
-  if (auto next = station(s).depart(now, arrived)) begin(ctx, s, *next);
+  leave(ctx, s, arrived);
 
   const bool is_query = job.type == JobType::recon_query ||
                         (job.type == JobType::erp && job.op == static_cast<std::uint8_t>(ErpOp::query_inventory));
@@ -310,7 +400,9 @@ void Pipeline::request_succeeded(model::Context& ctx, std::uint32_t j, model::Do
   jobs_[j].request = 0;
   const Job job = jobs_[j];
   observer_.request_settled(job.system, job.first_attempt, true, now);
-  if (auto next = station(s).depart(now, job.arrived)) begin(ctx, s, *next);
+  // The follow-up work is handed on while the worker still holds the reply, so a full queue
+  // downstream holds it (back-pressure); then it takes the next request.
+  start_step(s, job.arrived);
   switch (job.type) {
     case JobType::erp:
       switch (static_cast<ErpOp>(job.op)) {
@@ -338,6 +430,7 @@ void Pipeline::request_succeeded(model::Context& ctx, std::uint32_t j, model::Do
       break;
   }
   free_job(j);
+  finish_step(ctx);
 }
 
 void Pipeline::dead_letter(model::Context& ctx, std::uint32_t j) {
@@ -435,7 +528,10 @@ void Pipeline::on_delivery(model::Context& ctx, const Msg& msg) {
   reply.kind = Kind::delivery_response;
   reply.id = msg.id;
   reply.status = status::unavailable;
-  if (stage_outage_[static_cast<int>(StageId::ingest)].mode != model::OutageMode::down) {
+  const bool down = stage_outage_[static_cast<int>(StageId::ingest)].mode == model::OutageMode::down;
+  if (!down && config_.backpressure == Backpressure::refuse && !room_behind_ingest()) {
+    station(StageId::ingest).refuse(ctx.now());  // shed at the door: the channel resends later
+  } else if (!down) {
     const std::uint32_t j = new_job(JobType::ingest);
     Job& job = jobs_[j];
     job.order = msg.order;

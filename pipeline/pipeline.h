@@ -21,6 +21,7 @@
 #include "model/order_book.h"
 #include "model/outage.h"
 #include "pipeline/config.h"
+#include "sim/ring.h"
 #include "sim/station.h"
 
 namespace estate::pipeline {
@@ -95,11 +96,39 @@ class Pipeline final : public model::Component {
   std::uint32_t new_job(JobType type);
   void free_job(std::uint32_t j);
   StageId stage_of(const Job& job) const;
-  void enqueue(model::Context& ctx, std::uint32_t j, bool force = true);
+  // Hands a job to its stage: it starts, queues, or, when the queue is full, waits outside
+  // it (see "back-pressure" below). Never refused: the door (on_delivery) is the only place
+  // work is turned away.
+  void enqueue(model::Context& ctx, std::uint32_t j);
   void begin(model::Context& ctx, StageId stage, std::uint32_t j);
   void on_service_done(model::Context& ctx, std::uint32_t j);
   void process(model::Context& ctx, std::uint32_t j);
   double slowdown(StageId s) const;
+
+  // --- back-pressure. While a worker of stage s does its step (process, or a connector's
+  // follow-up), work it hands to a *later* stage in flow order (ingest, allocate, events,
+  // erp_sync, release, feed) that finds the queue full waits outside that queue, and the
+  // worker stays held (blocked) until all of it is in. Held workers therefore only ever wait
+  // on later stages: no cycle, no deadlock. Work from timers, from outside, or handed to the
+  // same or an earlier stage waits outside the full queue without holding anyone.
+  struct Hold {  // a worker that finished its step and waits to hand work on
+    StageId stage;
+    sim::Tick arrived;       // of the job it served (for its sojourn)
+    std::uint32_t pending;   // jobs of its step still waiting outside a full queue
+  };
+  struct Outside {
+    std::uint32_t job;
+    std::uint32_t hold;      // kNone: nobody is held for it
+  };
+  void start_step(StageId s, sim::Tick arrived);
+  // Ends a worker's step: it leaves, unless something it handed on is still outside.
+  void finish_step(model::Context& ctx);
+  // A job of stage s leaves: the next waiting one starts, and room lets jobs in from outside.
+  void leave(model::Context& ctx, StageId s, sim::Tick arrived);
+  void admit(model::Context& ctx, StageId s);
+  // backpressure refuse: whether allocate has room for one more order beyond those already
+  // in ingest or waiting to enter it.
+  bool room_behind_ingest() const;
 
   // --- connectors
   void send_request(model::Context& ctx, std::uint32_t j);
@@ -152,6 +181,12 @@ class Pipeline final : public model::Component {
 
   std::vector<Job> jobs_;
   std::vector<std::uint32_t> free_jobs_;
+  sim::Ring<Outside> outside_[static_cast<int>(StageId::count)];
+  std::vector<Hold> holds_;
+  std::vector<std::uint32_t> free_holds_;
+  StageId producer_ = StageId::count;  // the stage whose worker is doing its step (count: none)
+  sim::Tick producer_arrived_ = 0;
+  std::uint32_t producer_hold_ = kNone;
   std::uint64_t request_seq_ = 0;
   std::size_t waiting_retry_ = 0;
   std::vector<std::uint32_t> dlq_;

@@ -849,17 +849,21 @@
     const anyDock = names.some(n => dock(st[n]));
     const s = section('stages', 'Stages: throughput and queues',
       'Every pipeline stage, the ERP and each warehouse station is a pool of workers with a bounded queue. '
-      + 'Throughput is jobs finished per second over the interval; waiting is the peak queue in the interval.'
+      + 'Throughput is jobs finished per second over the interval; waiting is the peak queue in the interval. '
+      + 'The table covers the demand period (the drain is apart in report.json\u2019s stages.<stage>.drain).'
       + (anyDock ? ' A 3PL is shown as its dock-to-ship wait: orders held from the 940 until shipment, waiting for waves and '
         + 'cut-offs rather than for labour; its workers are how many orders it holds at once, so its utilisation is not a measure of labour.' : ''));
-    s.appendChild(table(['Stage', 'Workers', 'Jobs done', 'Refused', 'Throughput', 'Utilisation', 'Mean queue', 'Peak queue', 'Mean wait', 'L', '\u03bb\u00b7W'],
+    s.appendChild(table(['Stage', 'Workers', 'Jobs done', 'Refused', 'Throughput', 'Utilisation', 'Blocked', 'Mean queue', 'Peak queue', 'Held outside', 'Mean wait', 'L', '\u03bb\u00b7W'],
       names.map(n => {
         const v = st[n], l = v.little || {};
         const name = dock(v) ? h('span', null, code(n), h('div', { class: 'flow-desc' }, '3PL dock-to-ship (orders held, not labour)')) : code(n);
         return [name, dock(v) ? `${fmt.int(v.servers)} orders` : fmt.int(v.servers), fmt.int(v.departures), { v: fmt.int(v.refused), cls: v.refused > 0 ? 'warn' : null },
-          fmt.rate(v.throughput_per_s), fmt.pct(v.utilization), fmt.num(v.mean_queue), fmt.int(v.peak_queue), fmt.dur(v.mean_wait_s),
+          fmt.rate(v.throughput_per_s), fmt.pct(v.utilization), { v: fmt.num(v.mean_blocked), cls: v.mean_blocked > 0 ? 'warn' : null },
+          fmt.num(v.mean_queue), fmt.int(v.peak_queue), { v: fmt.int(v.peak_held_upstream), cls: v.peak_held_upstream > 0 ? 'warn' : null },
+          fmt.dur(v.mean_wait_s),
           fmt.num(l.L), l.applies === false ? { v: `n/a: ${fmt.int(v.in_system_at_end)} jobs never left`, cls: 'warn' } : fmt.num(l.lambda_W)];
       }), 'stages', null, { ignore: [1] }));
+    s.appendChild(h('p', { class: 'note' }, 'Blocked = mean workers that finished a job and were held waiting for room in a full queue downstream (they count in utilisation); held outside = peak jobs that waited outside this stage\u2019s full queue (pipeline.backpressure).'));
     s.appendChild(h('p', { class: 'note' }, 'L = mean jobs in the stage; \u03bb\u00b7W = arrival rate \u00d7 mean time in the stage (Little\u2019s law: they agree when the stage ends empty; n/a when it still held jobs at the end).'));
     const g = grid(s);
     for (const n of names) {

@@ -11,7 +11,34 @@ void Station::advance(Tick now) {
   stats_.area_waiting += dt * waiting;
   stats_.area_busy += dt * busy_;
   stats_.area_in_system += dt * (waiting + busy_);
+  stats_.area_blocked += dt * blocked_;
   last_ = now;
+}
+
+void Station::block(Tick now) {
+  advance(now);
+  ESTATE_ASSERT(blocked_ < busy_, "station: blocking a server that is not busy");
+  ++blocked_;
+  ++stats_.blocked;
+}
+
+void Station::unblock(Tick now) {
+  advance(now);
+  ESTATE_ASSERT(blocked_ > 0, "station: unblocking with no server blocked");
+  --blocked_;
+}
+
+void Station::hold_outside(Tick now) {
+  advance(now);
+  ++held_;
+  ++stats_.held;
+  if (held_ > stats_.peak_held) stats_.peak_held = held_;
+}
+
+void Station::unhold(Tick now) {
+  advance(now);
+  ESTATE_ASSERT(held_ > 0, "station: no job held outside");
+  --held_;
 }
 
 Station::Admit Station::arrive(Tick now, std::uint32_t job, bool force) {

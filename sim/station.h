@@ -24,6 +24,11 @@ struct StationStats {
   double sum_sojourn = 0;         // ticks, over departed jobs
   double sum_wait = 0;            // ticks spent waiting, over jobs that started service
   std::uint64_t started = 0;
+  // Back-pressure (the owner's bookkeeping, see block() and hold_outside()):
+  std::uint64_t blocked = 0;      // servers that finished a job and then waited to hand work downstream
+  double area_blocked = 0;        // integral of such servers dt (they count as busy too)
+  std::uint64_t held = 0;         // jobs that found the waiting line full and waited outside it
+  std::uint64_t peak_held = 0;
 };
 
 class Station {
@@ -43,6 +48,25 @@ class Station {
   // retried later, in which case it arrives again as a new visit. Returns the waiting job
   // that takes the freed server, if any.
   std::optional<std::uint32_t> depart(Tick now, Tick arrived_at);
+
+  // Whether a job arriving now would be admitted (a free server, or room in the line).
+  bool has_room() const { return busy_ < servers_ || queue_.size() < capacity_; }
+
+  // Bookkeeping of back-pressure; the owner decides. A server that finished its job but must
+  // wait for room downstream before it may take the next one stays busy and is also counted
+  // blocked until unblock() (depart() follows). A job that found the line full and waits
+  // outside it (upstream) is counted held until unhold() (arrive() follows).
+  void block(Tick now);
+  void unblock(Tick now);
+  void hold_outside(Tick now);
+  void unhold(Tick now);
+  // A job turned away at the door by the owner's own rule (counted with refusals).
+  void refuse(Tick now) {
+    advance(now);
+    ++stats_.refused;
+  }
+  std::uint32_t blocked() const { return blocked_; }
+  std::uint64_t held() const { return held_; }
 
   // Starts a waiting job if a server is free (after set_servers raised the count).
   std::optional<std::uint32_t> pull(Tick now) {
@@ -65,7 +89,7 @@ class Station {
     window_peak_ = queue_.size();
     return peak;
   }
-  bool idle() const { return busy_ == 0 && queue_.empty(); }
+  bool idle() const { return busy_ == 0 && queue_.empty() && held_ == 0; }
   const StationStats& stats() const { return stats_; }
   Tick observed_until() const { return last_; }
 
@@ -79,6 +103,8 @@ class Station {
   std::uint32_t servers_ = 1;
   std::uint64_t capacity_ = 0;
   std::uint32_t busy_ = 0;
+  std::uint32_t blocked_ = 0;
+  std::uint64_t held_ = 0;
   Ring<Waiting> queue_;
   StationStats stats_;
   Tick last_ = 0;

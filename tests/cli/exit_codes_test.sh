@@ -32,12 +32,12 @@ expect 0 "ok: $src/scenarios/peak_promotion.json" -- "$estate" validate "$src/sc
 
 # A threshold that fails: exit 1, the outputs written, the reason on stderr even with --quiet.
 # The README's case: warehouse_outage at its own seed, with wh2 losing the events it held
-# (177 lost, 177 shipments the ERP never records, settled variance 0.18%).
-expect 1 "reconciliation.settled_variance = 0.1754%, limit == 0: FAILED the limit" -- "$estate" run \
+# (179 lost, 179 shipments the ERP never records, settled variance 0.16%).
+expect 1 "reconciliation.settled_variance = 0.1637%, limit == 0: FAILED the limit" -- "$estate" run \
   "$src/scenarios/warehouse_outage.json" --quiet --out "$tmp/lose" --set locations.wh2.on_recovery=lose
 grep -qF "THRESHOLDS FAILED" "$tmp/err" || { echo "FAIL: exit 1 without saying THRESHOLDS FAILED"; cat "$tmp/err"; fail=1; }
 for f in report.json summary.md junit.xml report.html; do [ -s "$tmp/lose/$f" ] || { echo "FAIL: exit 1 without $f"; fail=1; }; done
-for figure in '"warehouse_events_lost": 177,' '"shipments_not_in_erp": 177,' '"thresholds_failed": 1,' '"exit_code": 1'; do
+for figure in '"warehouse_events_lost": 179,' '"shipments_not_in_erp": 179,' '"thresholds_failed": 1,' '"exit_code": 1'; do
   grep -qF -- "$figure" "$tmp/lose/report.json" || { echo "FAIL: report.json does not have $figure"; fail=1; }
 done
 

@@ -85,6 +85,9 @@ TEST_CASE("bad input names the file, the JSON path, what was expected and what w
       {R"({"timeline": [{"at": "1h", "for": "1h", "promotion": {"ramp": "40m"}}]})", R"(/timeline/0/promotion/ramp: expected a ramp of at most half the window (30m))"},
       {R"({"timeline": [{"at": "1h", "transfer": {"from": "wh1", "to": "wh1"}}]})", R"(/timeline/0/transfer/to: expected a location other than "from")"},
       {R"({"timeline": [{"at": "1h", "replenishment": {"location": "wh1"}}]})", R"(/timeline/0/replenishment: expected units or cover above 0)"},
+      {R"({"channels": {"edi": {"feed": {"interval": "1h", "offset": "1h"}}}})", R"(s.json: /channels/edi/feed/offset: expected a duration from 0 to below the interval (1h), got "1h")"},
+      {R"({"channels": {"edi": {"feed": {"offset": "soon"}}}})", R"(/channels/edi/feed/offset: expected a duration like "90m", got "soon")"},
+      {R"({"pipeline": {"backpressure": "drop"}})", R"(/pipeline/backpressure: expected one of "block", "refuse", got "drop")"},
       {R"([1, 2])", R"(s.json: /: expected an object at the top of the scenario, got an array)"},
   };
   for (const auto& c : cases) {
@@ -92,6 +95,29 @@ TEST_CASE("bad input names the file, the JSON path, what was expected and what w
     const std::string err = error_of(c.doc);
     CHECK_THAT(err, Catch::Contains(c.message));
   }
+}
+
+TEST_CASE("batch feeds are spread over the gcd of their intervals unless an offset is given") {
+  using estate::sim::minutes;
+  using estate::sim::seconds;
+  // The default estate: marketplace (15m) and EDI (1h) are the batch-fed channels; G = 15m.
+  const auto def = parse_scenario(Json::object(), Origin{"s.json", {}});
+  CHECK(def.channels[1].feed_offset == minutes(0));
+  CHECK(def.channels[2].feed_offset == seconds(450));
+  // Three 30m feeds (and an event feed, which does not count): 0, 10m, 20m.
+  const auto three = parse_scenario(Json::parse(R"({"channels": {
+      "storefront": {"feed": {"mode": "batch", "interval": "30m"}}, "b2b": {},
+      "marketplace": {"feed": {"mode": "batch", "interval": "30m"}},
+      "edi": {"feed": {"mode": "batch", "interval": "30m"}}}})"), Origin{"s.json", {}});
+  CHECK(three.channels[0].feed_offset == minutes(0));
+  CHECK(three.channels[2].feed_offset == minutes(10));
+  CHECK(three.channels[3].feed_offset == minutes(20));
+  // An explicit offset is kept, and the others keep their places.
+  const auto set = parse_scenario(Json::parse(R"({"channels": {
+      "storefront": {"feed": {"mode": "batch", "interval": "30m", "offset": "25m"}},
+      "marketplace": {"feed": {"mode": "batch", "interval": "30m"}}}})"), Origin{"s.json", {}});
+  CHECK(set.channels[0].feed_offset == minutes(25));
+  CHECK(set.channels[1].feed_offset == minutes(15));
 }
 
 TEST_CASE("set overrides (estate run --set) change any value by its path, and errors they cause say so") {

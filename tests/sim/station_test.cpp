@@ -107,6 +107,46 @@ TEST_CASE("station with a bounded line refuses arrivals when full", "[station]")
   CHECK(no_line.arrive(0, 2) == Station::Admit::refused);
 }
 
+TEST_CASE("station keeps the books of back-pressure: room, blocked servers, jobs held outside", "[station]") {
+  // Proves has_room() says whether an arrival would be admitted, that a blocked server stays
+  // busy (it takes no new job) while its blocked time is integrated, that jobs held outside
+  // are counted with their peak, and that held jobs keep the station from being idle.
+  Station st("s", 1, 1);
+  CHECK(st.has_room());
+  CHECK(st.arrive(0, 1) == Station::Admit::start);
+  CHECK(st.has_room());  // the line has a place
+  CHECK(st.arrive(0, 2) == Station::Admit::queued);
+  CHECK_FALSE(st.has_room());
+  st.hold_outside(0);
+  st.hold_outside(1);
+  CHECK(st.held() == 2);
+  st.block(10);  // job 1 finished at 10, but its server waits for room downstream
+  CHECK(st.busy() == 1);
+  CHECK_FALSE(st.has_room());
+  st.unblock(14);
+  CHECK(st.depart(14, 0) == std::optional<std::uint32_t>{2});
+  CHECK(st.has_room());
+  st.unhold(14);
+  CHECK(st.arrive(14, 3) == Station::Admit::queued);
+  CHECK_FALSE(st.has_room());
+  st.unhold(20);
+  st.refuse(20);
+  st.advance(20);
+  CHECK(st.stats().blocked == 1);
+  CHECK(st.stats().area_blocked == 4.0);  // one server, ticks 10 to 14
+  CHECK(st.stats().held == 2);
+  CHECK(st.stats().peak_held == 2);
+  CHECK(st.stats().refused == 1);
+  CHECK(st.held() == 0);
+  CHECK(st.depart(30, 0) == std::optional<std::uint32_t>{3});
+  CHECK_FALSE(st.idle());
+  st.hold_outside(30);
+  CHECK(st.depart(31, 14).has_value() == false);
+  CHECK_FALSE(st.idle());  // a job still waits outside
+  st.unhold(31);
+  CHECK(st.idle());
+}
+
 TEST_CASE("station with zero servers holds work until pulled", "[station]") {
   // Proves set_servers(0) lets jobs in service finish without starting waiting ones, and
   // that after the count is raised each pull() starts the next waiting job in FIFO order
