@@ -17,7 +17,10 @@ import tempfile
 
 FLOWS = ["order_to_erp", "order_to_warehouse", "order_to_ship", "ship_to_erp", "inventory_to_channel", "order_ack"]
 SEEDS = range(1, 9)
-TOLERANCE = 0.15
+# Under sanitizers the live host does its work two to three times slower, which adds a few
+# milliseconds of wall time per hop: tenths of a second of scenario time at 20x, on flows whose
+# p50 is under a second. That build checks memory safety; the plain one holds 15%.
+TOLERANCE = float(os.environ.get("ESTATE_AGREEMENT_TOLERANCE", "0.15"))
 
 
 def run(cmd, timeout):
@@ -77,9 +80,9 @@ def main():
         for q in ["p50_s", "p90_s"]:
             a, b = sim["latency"][flow][q], live["latency"][flow][q]
             ok = abs(b - a) <= TOLERANCE * a
-            rows.append((f"{flow} {q[:-2]}", a, b, f"{(b - a) / a * 100:+.1f}% (within 15%)" if a else "-", ok))
+            rows.append((f"{flow} {q[:-2]}", a, b, f"{(b - a) / a * 100:+.1f}% (within {TOLERANCE:.0%})" if a else "-", ok))
             if not ok:
-                failures.append(f"latency.{flow}.{q}: simulation {a} s, live {b} s ({(b - a) / a * 100:+.1f}%, more than 15%)")
+                failures.append(f"latency.{flow}.{q}: simulation {a} s, live {b} s ({(b - a) / a * 100:+.1f}%, more than {TOLERANCE:.0%})")
     sim_figs = [figures(r) for r in sims.values()]
     live_figs = figures(live)
     for name, value in live_figs.items():
