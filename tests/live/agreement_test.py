@@ -17,10 +17,13 @@ import tempfile
 
 FLOWS = ["order_to_erp", "order_to_warehouse", "order_to_ship", "ship_to_erp", "inventory_to_channel", "order_ack"]
 SEEDS = range(1, 9)
-# Under sanitizers the live host does its work two to three times slower, which adds a few
-# milliseconds of wall time per hop: tenths of a second of scenario time at 20x, on flows whose
-# p50 is under a second. That build checks memory safety; the plain one holds 15%.
-TOLERANCE = float(os.environ.get("ESTATE_AGREEMENT_TOLERANCE", "0.15"))
+TOLERANCE = 0.15
+# Under sanitizers the live host does its own work two to three times slower: milliseconds of
+# wall time per hop, tenths of a second of scenario time at 20x, and reconciliation sees more
+# in flight. That build runs this test for memory safety of a whole live run (customers equal,
+# integrity clean, no contract violation) and prints the figures without judging them; the
+# plain build judges them (ESTATE_AGREEMENT_FIGURES=report, set by tests/CMakeLists.txt).
+JUDGE_FIGURES = os.environ.get("ESTATE_AGREEMENT_FIGURES", "judge") != "report"
 
 
 def run(cmd, timeout):
@@ -81,7 +84,7 @@ def main():
             a, b = sim["latency"][flow][q], live["latency"][flow][q]
             ok = abs(b - a) <= TOLERANCE * a
             rows.append((f"{flow} {q[:-2]}", a, b, f"{(b - a) / a * 100:+.1f}% (within {TOLERANCE:.0%})" if a else "-", ok))
-            if not ok:
+            if not ok and JUDGE_FIGURES:
                 failures.append(f"latency.{flow}.{q}: simulation {a} s, live {b} s ({(b - a) / a * 100:+.1f}%, more than {TOLERANCE:.0%})")
     sim_figs = [figures(r) for r in sims.values()]
     live_figs = figures(live)
@@ -91,7 +94,7 @@ def main():
         bound = 3 * sd + 0.002
         ok = abs(value - mean) <= bound
         rows.append((name, f"{mean:.4g} ± {sd:.2g}", value, f"within {bound:.3g} of the mean", ok))
-        if not ok:
+        if not ok and JUDGE_FIGURES:
             failures.append(f"{name}: live {value}, simulation {mean:.4g} ± {sd:.2g} over {len(values)} seeds")
     for r, side in [(sim, "simulation"), (live, "live")]:
         i = r["integrity"]
