@@ -607,9 +607,13 @@ Json Metrics::oversell_json(Tick) const {
   std::uint64_t orders_over = 0;
   std::vector<std::uint64_t> orders_ch(channels, 0), orders_over_ch(channels, 0);
   const std::size_t a_end = std::max<std::size_t>(1, setup_.skus / 5), b_end = std::max(a_end, setup_.skus / 2);
+  // By the location that was to fulfil the lines (the last one released to or short-picked at);
+  // lines cancelled before any location took them are "unallocated".
+  std::vector<std::int64_t> acc_loc(setup_.locations + 1, 0), over_loc(setup_.locations + 1, 0);
   for (std::size_t o = 0; o < tracks_.size(); ++o) {
     const auto id = static_cast<model::OrderId>(o);
     const auto ch = book_.order(id).channel;
+    const std::size_t loc = tracks_[o].loc == kNoLoc ? setup_.locations : tracks_[o].loc;
     const auto lines = book_.lines(id);
     const model::LineMask oversold = tracks_[o].cancelled & static_cast<model::LineMask>(~tracks_[o].shipped);
     ++orders_ch[ch];
@@ -621,25 +625,15 @@ Json Metrics::oversell_json(Tick) const {
       const int cls = lines[i].sku < a_end ? 0 : lines[i].sku < b_end ? 1 : 2;
       acc[ch] += lines[i].qty;
       acc_class[cls] += lines[i].qty;
+      acc_loc[loc] += lines[i].qty;
       if (model::has_line(oversold, i)) {
         over[ch] += lines[i].qty;
         over_class[cls] += lines[i].qty;
+        over_loc[loc] += lines[i].qty;
       }
     }
   }
   auto ratio = [](double a, double b) { return b > 0 ? round6(a / b) : 0.0; };
-  // By the location that was to fulfil the lines (the last one released to or short-picked at);
-  // lines cancelled before any location took them are "unallocated".
-  std::vector<std::int64_t> acc_loc(setup_.locations + 1, 0), over_loc(setup_.locations + 1, 0);
-  for (std::size_t o = 0; o < tracks_.size(); ++o) {
-    const std::size_t l = tracks_[o].loc == kNoLoc ? setup_.locations : tracks_[o].loc;
-    const auto lines = book_.lines(static_cast<model::OrderId>(o));
-    const model::LineMask oversold = tracks_[o].cancelled & static_cast<model::LineMask>(~tracks_[o].shipped);
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      acc_loc[l] += lines[i].qty;
-      if (model::has_line(oversold, i)) over_loc[l] += lines[i].qty;
-    }
-  }
   Json by_location = Json::object();
   for (std::size_t l = 0; l <= setup_.locations; ++l)
     by_location[l < setup_.locations ? setup_.location_names[l] : std::string("unallocated")] = {
