@@ -562,6 +562,9 @@ void read_scenario(Node& root, Scenario& sc) {
   read_catalogue(root, sc);
   read_locations(root, sc, names);
   read_channels(root, sc, names);
+  Node demand = root.object("demand", "Demand as a whole, over every channel.");
+  sc.demand_scale = demand.number("scale", 1.0, "Multiplies every channel's order rate, promotions included (3 for three times today's demand). Stock stays sized from the rates as written.", 0.001, 1000.0);
+  demand.finish();
   read_erp(root, sc);
   read_pipeline(root, sc, names);
   read_timeline(root, sc, names);

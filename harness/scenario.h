@@ -121,6 +121,11 @@ struct Scenario {
   std::int64_t min_units = 5;
   std::int64_t safety_stock = 0;
 
+  // Every channel's order rate (promotions included) is multiplied by this: "3x last Black
+  // Friday" is one knob. Stock is sized from the demand as written (catalogue.cover), so a
+  // larger scale sells the same shelves faster.
+  double demand_scale = 1.0;
+
   std::vector<LocationSpec> locations;
   std::vector<ChannelSpec> channels;
   mocks::ErpConfig erp;
