@@ -144,6 +144,13 @@ struct Scenario {
 // `changes` are further overrides named --vs in messages (the B side of an A/B).
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& sets,
                        const std::vector<std::string>& changes = {});
+// A scenario file's JSON (comments allowed), unvalidated; InputError naming the line and
+// column when it is not JSON.
+Json read_scenario_document(const std::string& file);
+// The same from the file's document, already read (`file` names it in messages); `changes`
+// are named `change_flag` in messages (--vs, --vary).
+Scenario scenario_from_document(Json doc, const std::string& file, const std::vector<std::string>& sets,
+                                const std::vector<std::string>& changes = {}, const std::string& change_flag = "--vs");
 Scenario parse_scenario(const Json& doc, const Origin& origin);
 // Applies one "path=value" override to the document; returns the JSON pointer it set.
 std::string apply_override(Json& doc, const std::string& assignment, const std::string& file,

@@ -54,8 +54,8 @@ void schedule_timeline(Estate& estate, hosts::Host& host) {
         break;
       }
       case K::throttle:
-        host.at(ev.at, [e, ev] { e->set_quota(ev.quota_per_s, ev.burst); });
-        host.at(end, [e] { e->restore_quota(); });
+        host.at(ev.at, [e, ev] { e->set_quota(ev.at, ev.quota_per_s, ev.burst); });
+        host.at(end, [e, end] { e->restore_quota(end); });
         break;
       case K::late_batch: {
         if (ev.source.kind == SystemRef::Kind::channel) {
