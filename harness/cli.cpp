@@ -107,6 +107,7 @@ struct Options {
   // capacity planning
   std::vector<std::string> vary;
   std::string shard, tolerance = "2%";
+  unsigned capacity_seeds = 3;  // sweep and headroom replicate by default
   std::string out_dir, baseline_file, max_regression = "10%";
   unsigned jobs = 0, seeds = 1;
   bool timing = false, quiet = false, strict = false;
@@ -195,10 +196,11 @@ void name_failure(const std::string& who, const RunResult& r, std::ostream& err)
   print_failures(r.report, err);
 }
 
-unsigned check_seeds(const Options& o) {
-  if (o.seeds < 1 || o.seeds > 1000) throw InputError("--seeds", "", "expected 1 to 1000 replications, got " + std::to_string(o.seeds));
-  return o.seeds;
+unsigned check_seeds(unsigned seeds) {
+  if (seeds < 1 || seeds > 1000) throw InputError("--seeds", "", "expected 1 to 1000 replications, got " + std::to_string(seeds));
+  return seeds;
 }
+unsigned check_seeds(const Options& o) { return check_seeds(o.seeds); }
 
 // Writes each seed's report.json of a replicated run under DIR/seeds/SEED/.
 void write_seed_reports(const fs::path& dir, const std::vector<Json>& reports) {
@@ -490,7 +492,7 @@ int cmd_sweep(const Options& o, std::ostream& out, std::ostream& err) {
   if (spec.points() > 10000) throw InputError("--vary", "", "expected at most 10000 points, got " + std::to_string(spec.points()));
   std::vector<Scenario> scenarios;
   for (std::size_t p = 0; p < spec.points(); ++p) scenarios.push_back(spec.scenario(p));  // every error before any run
-  spec.seeds = replication_seeds(o.seed.value_or(scenarios.front().seed), check_seeds(o));
+  spec.seeds = replication_seeds(o.seed.value_or(scenarios.front().seed), check_seeds(o.capacity_seeds));
   const std::optional<Shard> shard = o.shard.empty() ? std::nullopt : std::optional<Shard>(parse_shard(o.shard));
   Progress progress(!o.quiet);
   auto tick = [&](std::size_t done, std::size_t total) { progress(static_cast<double>(done) / static_cast<double>(total)); };
@@ -529,7 +531,7 @@ int cmd_headroom(const Options& o, std::ostream& out) {
   h.tolerance = *tol;
   h.jobs = o.jobs;
   const Scenario sc = load_scenario(h.file, o.sets);
-  h.seeds = replication_seeds(o.seed.value_or(sc.seed), check_seeds(o));
+  h.seeds = replication_seeds(o.seed.value_or(sc.seed), check_seeds(o.capacity_seeds));
   const Json result = find_headroom(h);
   const fs::path dir = o.out_dir.empty() ? fs::path("out") / (sc.name + "-headroom") : fs::path(o.out_dir);
   write_file(dir / "headroom.json", result.dump(2) + "\n");
@@ -676,8 +678,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   sweep->add_option("--vary", o.vary, "PATH=VALUES: a list (demand.scale=1,2,4) or a range with a step, units allowed (erp.quota.rate=300/min..1200/min step 150/min); repeat for a grid.")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  o.seeds = 3;
-  sweep->add_option("--seeds", o.seeds, "Replications per point (seed, seed+1, ...), pooled like run --seeds.")->capture_default_str();
+  sweep->add_option("--seeds", o.capacity_seeds, "Replications per point (seed, seed+1, ...), pooled like run --seeds.")->capture_default_str();
   sweep->add_option("--seed", o.seed, "First seed (default: the scenario's).");
   sweep->add_option("--jobs", o.jobs, "Runs in parallel (default: one per core).");
   sweep->add_option("--out", o.out_dir, "Output folder (default: out/<scenario name>-sweep).");
@@ -694,7 +695,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   headroom->add_option("scenario", o.inputs, "Scenario file (with thresholds, or --threshold).")->required()->expected(1);
   headroom->add_option("--vary", o.vary, "What to search: demand.scale (the default; from 1, doubling or halving to bracket), a channel's rate, or a resource with its range, PATH=LOW..HIGH (erp.quota.rate=100/min..2000/min).")
       ->expected(1);
-  headroom->add_option("--seeds", o.seeds, "Seeds, each searched on its own; the answer's 95% interval is over them.")->capture_default_str();
+  headroom->add_option("--seeds", o.capacity_seeds, "Seeds, each searched on its own; the answer's 95% interval is over them.")->capture_default_str();
   headroom->add_option("--seed", o.seed, "First seed (default: the scenario's).");
   headroom->add_option("--tolerance", o.tolerance, "Stop when the passing and failing values are this close (relative; integer ranges: 1 apart).")->capture_default_str();
   headroom->add_option("--jobs", o.jobs, "Seeds searched in parallel (default: one per core).");
