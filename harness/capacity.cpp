@@ -19,7 +19,7 @@ std::optional<std::size_t> kneedle(const std::vector<double>& x, const std::vect
     if (!(x[i] > x[i - 1])) return std::nullopt;
   const auto [ylo, yhi] = std::minmax_element(y.begin(), y.end());
   const double xs = x.back() - x.front(), ys = *yhi - *ylo;
-  if (ys <= 0) return std::nullopt;
+  if (ys <= 0 || !(y.back() > y.front())) return std::nullopt;  // a knee of a rising curve only
   std::optional<std::size_t> best;
   double best_d = sensitivity;
   for (std::size_t i = 0; i < n; ++i) {

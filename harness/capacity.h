@@ -12,7 +12,8 @@ namespace estate::harness {
 
 // Kneedle (Satopaa et al., 2011) for an increasing, convex curve such as latency against
 // load: x and y scaled to [0, 1], the knee is the point farthest below the diagonal
-// (largest x' - y'). None when there are fewer than three points, x does not increase, or
+// (largest x' - y'). None when there are fewer than three points, x does not increase, y
+// does not end above where it starts, or
 // no point lies more than `sensitivity` below the diagonal (the curve is straight or concave).
 std::optional<std::size_t> kneedle(const std::vector<double>& x, const std::vector<double>& y, double sensitivity = 0.05);
 

@@ -496,13 +496,13 @@ int cmd_sweep(const Options& o, std::ostream& out, std::ostream& err) {
   const std::optional<Shard> shard = o.shard.empty() ? std::nullopt : std::optional<Shard>(parse_shard(o.shard));
   Progress progress(!o.quiet);
   auto tick = [&](std::size_t done, std::size_t total) { progress(static_cast<double>(done) / static_cast<double>(total)); };
-  std::vector<Unit> units = run_units(spec, scenarios, shard.value_or(Shard{}), o.jobs, tick);
+  std::vector<WrittenUnit> units = run_units(spec, scenarios, shard.value_or(Shard{}), o.jobs, tick);
   progress.done();
   const fs::path dir = sweep_dir(o, scenarios.front().name);
   if (shard) {
     char name[64];
     std::snprintf(name, sizeof name, "shard-%04u-of-%04u.json", shard->index, shard->count);
-    write_file(dir / name, shard_json(spec, *shard, units).dump() + "\n");
+    write_file(dir / name, shard_text(spec, *shard, units) + "\n");
     if (!o.quiet)
       out << "shard " << shard->index << "/" << shard->count << ": " << units.size() << " of " << spec.points() * spec.seeds.size()
           << " runs written to " << (dir / name).string() << "; combine the shards with 'estate merge'\n";

@@ -279,13 +279,13 @@ Unit unit_from_json(const Json& j, const std::string& where) {
   return u;
 }
 
-std::vector<Unit> run_units(const SweepSpec& spec, const std::vector<Scenario>& scenarios, Shard shard, unsigned jobs,
+std::vector<WrittenUnit> run_units(const SweepSpec& spec, const std::vector<Scenario>& scenarios, Shard shard, unsigned jobs,
                             const std::function<void(std::size_t, std::size_t)>& progress) {
   std::vector<std::pair<std::size_t, std::uint64_t>> work;
   const std::size_t seeds = spec.seeds.size();
   for (std::size_t k = 0; k < spec.points() * seeds; ++k)
     if (k % shard.count == shard.index) work.emplace_back(k / seeds, spec.seeds[k % seeds]);
-  std::vector<Unit> out(work.size());
+  std::vector<WrittenUnit> out(work.size());
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(work.size())));
   std::atomic<std::size_t> next{0}, done{0};
@@ -297,8 +297,8 @@ std::vector<Unit> run_units(const SweepSpec& spec, const std::vector<Scenario>& 
       o.keep_histograms = true;
       Unit u{work[k].first, work[k].second, run_scenario(scenarios[work[k].first], o)};
       u.run.wall_s = 0;
-      // Every unit goes through its written form, so a sweep pools what a merge would read.
-      out[k] = unit_from_json(unit_json(u), "unit");
+      // Every unit is kept in its written form, so a sweep pools what a merge would read.
+      out[k] = {u.point, u.seed, unit_json(u).dump()};
       const std::size_t d = ++done;
       if (progress) {
         std::lock_guard lock(m);
@@ -313,18 +313,20 @@ std::vector<Unit> run_units(const SweepSpec& spec, const std::vector<Scenario>& 
   return out;
 }
 
-Json shard_json(const SweepSpec& spec, Shard shard, const std::vector<Unit>& units) {
-  Json us = Json::array();
-  for (const auto& u : units) us.push_back(unit_json(u));
-  return {{"estate_shard", 1},
-          {"estate_version", ESTATE_VERSION},
-          {"sweep_id", spec.id()},
-          {"shard", {{"index", shard.index}, {"count", shard.count}}},
-          {"sweep", spec.to_json()},
-          {"units", us}};
+std::string shard_text(const SweepSpec& spec, Shard shard, const std::vector<WrittenUnit>& units) {
+  const Json head = {{"estate_shard", 1},
+                     {"estate_version", ESTATE_VERSION},
+                     {"sweep_id", spec.id()},
+                     {"shard", {{"index", shard.index}, {"count", shard.count}}},
+                     {"sweep", spec.to_json()}};
+  std::string out = head.dump();
+  out.pop_back();  // the closing brace: the units follow as they were written
+  out += ",\"units\":[";
+  for (std::size_t i = 0; i < units.size(); ++i) out += (i ? "," : "") + units[i].json;
+  return out + "]}";
 }
 
-std::pair<SweepSpec, std::vector<Unit>> read_shards(const std::vector<std::string>& inputs) {
+std::pair<SweepSpec, std::vector<WrittenUnit>> read_shards(const std::vector<std::string>& inputs) {
   std::vector<std::string> files;
   for (const auto& in : inputs) {
     std::error_code ec;
@@ -345,7 +347,7 @@ std::pair<SweepSpec, std::vector<Unit>> read_shards(const std::vector<std::strin
   std::string id, first;
   unsigned count = 0;
   std::set<unsigned> indices;
-  std::vector<Unit> units;
+  std::vector<WrittenUnit> units;
   for (const auto& f : files) {
     const Json j = read_json_file(f);
     if (!j.is_object() || j.value("estate_shard", 0) != 1 || !j.contains("sweep") || !j.contains("units") || !j.contains("shard"))
@@ -367,7 +369,12 @@ std::pair<SweepSpec, std::vector<Unit>> read_shards(const std::vector<std::strin
     const unsigned index = j["shard"].value("index", 0u), n = j["shard"].value("count", 0u);
     if (n != count) throw InputError(f, "/shard/count", "expected " + std::to_string(count) + " shards like " + first + ", got " + std::to_string(n));
     if (!indices.insert(index).second) throw InputError(f, "/shard/index", "shard " + std::to_string(index) + " is given twice");
-    for (const auto& u : j["units"]) units.push_back(unit_from_json(u, f));
+    if (!j["units"].is_array()) throw InputError(f, "/units", "expected an array of units");
+    for (const auto& u : j["units"]) {
+      if (!u.is_object() || !u.contains("point") || !u["point"].is_number_unsigned() || !u.contains("seed") || !u["seed"].is_number_unsigned())
+        throw InputError(f, "/units", "expected units as 'estate sweep --shard' writes them (each with point and seed)");
+      units.push_back({u["point"].get<std::size_t>(), u["seed"].get<std::uint64_t>(), u.dump()});
+    }
   }
   std::string missing;
   for (unsigned i = 0; i < count; ++i)
@@ -420,8 +427,9 @@ Json point_summary(const SweepSpec& spec, std::size_t point, const Json& pooled,
     numbers[spec.axes[a].path] = std::isfinite(n) ? Json(n) : Json(nullptr);
   }
   const double duration = pooled["scenario"]["duration_s"].get<double>();
-  std::vector<double> offered, done;
+  std::vector<double> demand, offered, done;
   for (const Json* r : seeds) {
+    demand.push_back((*r)["run"].value("customers", 0.0) / duration);
     offered.push_back((*r)["run"].value("orders_placed", 0.0) / duration);
     done.push_back(throughput(*r, duration));
   }
@@ -456,6 +464,7 @@ Json point_summary(const SweepSpec& spec, std::size_t point, const Json& pooled,
           {"exit_code", v["exit_code"]},
           {"integrity_ok", v["integrity_ok"]},
           {"failed", v["reasons"]},
+          {"customers_per_s", round6(mean_of(demand))},
           {"offered_per_s", round6(mean_of(offered))},
           {"throughput_per_s", round6(mean_of(done))},
           {"latency", latency},
@@ -466,8 +475,9 @@ Json point_summary(const SweepSpec& spec, std::size_t point, const Json& pooled,
 
 }  // namespace
 
-SweepResult assemble_sweep(const SweepSpec& spec, const std::vector<Scenario>& scenarios, std::vector<Unit> units) {
-  std::sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) { return std::tie(a.point, a.seed) < std::tie(b.point, b.seed); });
+SweepResult assemble_sweep(const SweepSpec& spec, const std::vector<Scenario>& scenarios, std::vector<WrittenUnit> units) {
+  std::sort(units.begin(), units.end(),
+            [](const WrittenUnit& a, const WrittenUnit& b) { return std::tie(a.point, a.seed) < std::tie(b.point, b.seed); });
   SweepResult out;
   Json points = Json::array();
   std::size_t k = 0;
@@ -475,8 +485,10 @@ SweepResult assemble_sweep(const SweepSpec& spec, const std::vector<Scenario>& s
     std::vector<RunResult> runs;
     std::vector<Json> seed_reports;
     for (; k < units.size() && units[k].point == p; ++k) {
-      seed_reports.push_back(units[k].run.report);
-      runs.push_back(std::move(units[k].run));
+      Unit u = unit_from_json(Json::parse(units[k].json), "unit");
+      std::string().swap(units[k].json);  // pooled: the text is no longer needed
+      seed_reports.push_back(u.run.report);
+      runs.push_back(std::move(u.run));
     }
     RunResult pooled = pool_runs(scenarios[p], std::move(runs), RunOptions{});
     std::vector<const Json*> seeds;

@@ -64,13 +64,20 @@ struct Unit {
 };
 Json unit_json(const Unit& unit);
 Unit unit_from_json(const Json& j, const std::string& where);
+// A unit in its written form (compact JSON): what is kept between running or reading and
+// pooling, so a large sweep holds text, not every run's parsed report, until its point pools.
+struct WrittenUnit {
+  std::size_t point = 0;
+  std::uint64_t seed = 0;
+  std::string json;
+};
 
 // Runs the shard's units on `jobs` threads (0: one per core). `scenarios` holds every point's.
-std::vector<Unit> run_units(const SweepSpec& spec, const std::vector<Scenario>& scenarios, Shard shard, unsigned jobs,
+std::vector<WrittenUnit> run_units(const SweepSpec& spec, const std::vector<Scenario>& scenarios, Shard shard, unsigned jobs,
                             const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
 // A shard's file: the sweep it belongs to, which slice, and its units.
-Json shard_json(const SweepSpec& spec, Shard shard, const std::vector<Unit>& units);
+std::string shard_text(const SweepSpec& spec, Shard shard, const std::vector<WrittenUnit>& units);
 
 struct SweepResult {
   Json sweep;                    // sweep.json
@@ -78,12 +85,12 @@ struct SweepResult {
   int exit_code = kExitOk;       // worst of the points' (integrity 3, thresholds 1)
 };
 // Pools every point's units (all of them, any order) and analyses the sweep.
-SweepResult assemble_sweep(const SweepSpec& spec, const std::vector<Scenario>& scenarios, std::vector<Unit> units);
+SweepResult assemble_sweep(const SweepSpec& spec, const std::vector<Scenario>& scenarios, std::vector<WrittenUnit> units);
 // Writes sweep.json, capacity.md, capacity.html and points/<id>/ (each point's report).
 void write_sweep(const std::filesystem::path& dir, const SweepSpec& spec, const SweepResult& result);
 
 // Reads shard files (or folders of them), checks they are of one sweep and one estate
 // version and hold every unit exactly once, and returns the spec and the units.
-std::pair<SweepSpec, std::vector<Unit>> read_shards(const std::vector<std::string>& inputs);
+std::pair<SweepSpec, std::vector<WrittenUnit>> read_shards(const std::vector<std::string>& inputs);
 
 }  // namespace estate::harness

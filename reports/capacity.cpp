@@ -96,15 +96,15 @@ std::string capacity_markdown(const Json& sweep) {
   const std::string flow = main_flow(sweep);
   md << "\n## Points\n\n| point |";
   for (const auto& a : sweep["axes"]) md << " " << a["path"].get<std::string>() << " |";
-  md << " offered | throughput | " << flow << " p99 | oversell | busiest resource (peak) | verdict |\n|---|";
+  md << " demand | offered | throughput | " << flow << " p99 | oversell | busiest resource (peak) | verdict |\n|---|";
   for (std::size_t i = 0; i < sweep["axes"].size(); ++i) md << "---|";
-  md << "---:|---:|---:|---:|---|---|\n";
+  md << "---:|---:|---:|---:|---:|---|---|\n";
   for (const auto& p : sweep["points"]) {
     md << "| [" << p["id"].get<std::string>() << "](" << p["report"].get<std::string>() << ") |";
     for (const auto& a : sweep["axes"]) md << " " << p["values"][a["path"].get<std::string>()].get<std::string>() << " |";
     const auto [res, u] = busiest(p);
     const std::string verdict = p["passed"].get<bool>() ? "pass" : p["integrity_ok"] == false ? "**INTEGRITY FAILED**" : "**fail**";
-    md << " " << plain_number(num(p, "offered_per_s"), 4) << "/s | " << plain_number(num(p, "throughput_per_s"), 4) << "/s | "
+    md << " " << plain_number(num(p, "customers_per_s"), 4) << "/s | " << plain_number(num(p, "offered_per_s"), 4) << "/s | " << plain_number(num(p, "throughput_per_s"), 4) << "/s | "
        << (p["latency"].contains(flow) ? human_seconds(num(p["latency"][flow], "p99_s")) : "-") << " | " << pct(num(p, "oversell_rate")) << " | "
        << (res.empty() ? "-" : res + " " + pct(u)) << " | " << verdict << " |\n";
   }

@@ -102,7 +102,7 @@
     root.appendChild(h('header', null,
       h('h1', null, (S.scenario || {}).name || 'sweep', h('span', { class: 'sub' }, ' \u2014 estate capacity')),
       h('p', { class: 'meta' },
-        h('span', null, 'axes ', axes.map(a => code(a.path))),
+        h('span', null, 'axes ', axes.map((a, i) => [i ? ' \u00d7 ' : '', code(a.path)])),
         h('span', null, h('b', null, String(points.length)), ' points \u00d7 ', h('b', null, String((S.seeds || []).length)), ' seeds (common random numbers)'),
         h('span', null, 'scenario ', code((S.scenario || {}).file || '')),
         h('span', null, 'estate ', S.estate_version || ''),
@@ -140,12 +140,18 @@
       const grid = s.appendChild(h('div', { class: 'charts' }));
       if (where) grid.before(h('h3', null, where));
       chart(grid, { title: 'Throughput against offered load', xTitle: c.axis, yTitle: 'orders/s', xs,
-        series: [{ label: 'offered', ys: ps.map(p => p.offered_per_s), color: '#57606a', dash: [5, 4] }, { label: 'throughput', ys: ps.map(p => p.throughput_per_s) }],
+        series: [{ label: 'demand (customers)', ys: ps.map(p => p.customers_per_s), color: '#8250df', dash: [2, 3] },
+          { label: 'offered (orders placed)', ys: ps.map(p => p.offered_per_s), color: '#57606a', dash: [5, 4] },
+          { label: 'throughput', ys: ps.map(p => p.throughput_per_s), color: '#1f6feb' }],
         marks: c.saturation ? [{ x: byId[c.saturation.point].numbers[c.axis], label: 'saturation' }] : [] });
       const k = (c.knees || {})[mainFlow];
       chart(grid, { title: mainFlow + ' latency against load', xTitle: c.axis, yTitle: 'seconds', xs, fmt: dur,
         series: ['p50_s', 'p90_s', 'p99_s'].map(q => ({ label: q.replace('_s', ''), ys: ps.map(p => (p.latency[mainFlow] || {})[q]) })),
         marks: k ? [{ x: byId[k.point].numbers[c.axis], label: 'knee' }] : [], hlines: limitLines(new RegExp('^latency\\.' + mainFlow + '\\.')) });
+      const flows = Object.keys(ps[0].latency || {});
+      chart(grid, { title: 'p99 of every flow against load', xTitle: c.axis, yTitle: 'seconds', xs, fmt: dur, yLog: true,
+        series: flows.map(f => ({ label: f, ys: ps.map(p => Math.max(1e-3, (p.latency[f] || {}).p99_s || 0)) })),
+        note: 'Log scale. Knees (Kneedle on p99): ' + flows.map(f => f + ' ' + (((c.knees || {})[f] || {}).at || 'none')).join(', ') + '.' });
       const names = Object.keys(ps[0].resources || {}).filter(n => ps.some(p => (p.resources[n] || {}).peak_utilization > 0.05));
       chart(grid, { title: 'Utilisation per resource (busiest window)', xTitle: c.axis, yTitle: 'utilisation', xs, fmt: pct,
         series: names.map(n => ({ label: n, ys: ps.map(p => (p.resources[n] || {}).peak_utilization) })),
@@ -203,13 +209,13 @@
 
   function pointsTable() {
     const s = section('points', 'Points', 'Each point pooled over its seeds; its report holds everything else.');
-    s.appendChild(table(['point'].concat(axes.map(a => a.path), ['offered', 'throughput', mainFlow + ' p99', 'oversell', 'busiest resource', 'verdict']),
+    s.appendChild(table(['point'].concat(axes.map(a => a.path), ['demand', 'offered', 'throughput', mainFlow + ' p99', 'oversell', 'busiest resource', 'verdict']),
       points.map(p => {
         let best = null;
         for (const [n, r] of Object.entries(p.resources || {})) if (!best || r.peak_utilization > best[1]) best = [n, r.peak_utilization];
-        return [pointLink(p)].concat(axes.map(a => p.values[a.path]), [sig(p.offered_per_s, 4) + '/s', sig(p.throughput_per_s, 4) + '/s',
+        return [pointLink(p)].concat(axes.map(a => p.values[a.path]), [sig(p.customers_per_s, 4) + '/s', sig(p.offered_per_s, 4) + '/s', sig(p.throughput_per_s, 4) + '/s',
           dur((p.latency[mainFlow] || {}).p99_s), pct(p.oversell_rate), best ? best[0] + ' ' + pct(best[1]) : DASH, badge(p)]);
-      }), 'l' + axes.map(() => 'l').join('') + 'rrrrll'));
+      }), 'l' + axes.map(() => 'l').join('') + 'rrrrrll'));
   }
 
   try {

@@ -24,6 +24,8 @@ TEST_CASE("Kneedle finds the knee of a hockey stick and none on a straight line"
   REQUIRE(k);
   CHECK(x[*k] == Approx(0.7).margin(0.1001));
   CHECK_FALSE(kneedle(x, x));                  // straight: no knee
+  std::vector<double> falling(y.rbegin(), y.rend());
+  CHECK_FALSE(kneedle(x, falling));            // falling: no knee
   CHECK_FALSE(kneedle({1, 2}, {1, 5}));        // too few points
   CHECK_FALSE(kneedle({1, 3, 2}, {1, 2, 3}));  // x not increasing
 }
