@@ -1,5 +1,6 @@
 #include "harness/locate.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "harness/build_info.h"
@@ -39,6 +40,11 @@ std::string locate_input(const std::string& arg, const std::string& what) {
     message += "; looked for " + arg + " here, then ";
     for (std::size_t i = 1; i < candidates.size(); ++i) message += (i > 1 ? ", " : "") + candidates[i];
     message += " (a relative name that is not here is looked up in the data an installed estate ships)";
+    std::vector<std::string> shipped;
+    for (const auto& e : fs::directory_iterator(fs::path(shipped_data_dir()) / "scenarios", ec))
+      if (e.path().extension() == ".json" && e.path().filename() != "schema.json") shipped.push_back(e.path().stem().string());
+    std::sort(shipped.begin(), shipped.end());
+    for (std::size_t i = 0; i < shipped.size(); ++i) message += (i ? ", " : "; shipped scenarios: ") + shipped[i];
   } else if (!arg.empty() && fs::path(arg).is_relative() && !shipped_data_dir().empty()) {
     message += " (nor in the data an installed estate ships: there is no " + shipped_data_dir() + ")";
   }
