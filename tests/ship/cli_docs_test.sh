@@ -15,8 +15,12 @@ say() { echo "FAIL: $*"; fail=1; }
 version_line=$("$estate" --version) || say "estate --version exited $?"
 [[ $version_line =~ ^estate\ ([0-9]+\.[0-9]+\.[0-9]+)(\ \(commit\ ([^\)]+)\))?$ ]] || say "estate --version says: $version_line"
 version=${BASH_REMATCH[1]:-}; commit=${BASH_REMATCH[3]:-}
-if head=$(git -C "$src" describe --always --abbrev=12 2>/dev/null); then
-  [ "${commit%-dirty}" = "$head" ] || say "built from git at $head, but estate --version says commit '$commit' (a stale build?)"
+# Built from git, the commit is one of this repository's history (HEAD, or before it when
+# a commit came after the build).
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+  sha=${commit%-dirty}; sha=${sha##*-g}
+  [ -n "$sha" ] && git -C "$src" merge-base --is-ancestor "$sha" HEAD 2>/dev/null ||
+    say "built from git, but estate --version says commit '$commit', which is not HEAD or before it"
 fi
 grep -q "project(estate VERSION $version " "$src/CMakeLists.txt" || say "estate --version says $version, CMakeLists.txt another"
 
