@@ -13,10 +13,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "harness/build_info.h"
+#include "harness/cli_docs.h"
 #include "harness/gate.h"
 #include "harness/headroom.h"
 #include "harness/sweep.h"
 #include "harness/live.h"
+#include "harness/locate.h"
 #include "harness/outputs.h"
 #include "harness/replicate.h"
 #include "hosts/live/driver.h"
@@ -334,7 +337,7 @@ int cmd_drive(const Options& o, std::ostream& out) {
 
 int cmd_validate(const Options& o, std::ostream& out) {
   const Scenario sc = prepare(o.inputs.at(0), o.sets, o.thresholds);
-  out << "ok: " << o.inputs.at(0) << ": \"" << sc.name << "\", " << sc.channels.size() << " channels, " << sc.locations.size()
+  out << "ok: " << sc.file << ": \"" << sc.name << "\", " << sc.channels.size() << " channels, " << sc.locations.size()
       << " locations, " << sc.skus << " SKUs, " << sc.timeline.size() << " timeline events, " << sc.thresholds.size()
       << " thresholds\n";
   return kExitOk;
@@ -480,7 +483,7 @@ int finish_sweep(const Options& o, const SweepSpec& spec, const SweepResult& res
 int cmd_sweep(const Options& o, std::ostream& out, std::ostream& err) {
   if (o.vary.empty()) throw InputError("--vary", "", "expected at least one --vary PATH=VALUES");
   SweepSpec spec;
-  spec.file = o.inputs.at(0);
+  spec.file = locate_input(o.inputs.at(0));
   spec.document = read_scenario_document(spec.file);
   spec.sets = o.sets;
   spec.thresholds = o.thresholds;
@@ -520,7 +523,7 @@ int cmd_merge(const Options& o, std::ostream& out, std::ostream& err) {
 
 int cmd_headroom(const Options& o, std::ostream& out) {
   HeadroomOptions h;
-  h.file = o.inputs.at(0);
+  h.file = locate_input(o.inputs.at(0));
   h.document = read_scenario_document(h.file);
   h.sets = o.sets;
   h.thresholds = o.thresholds;
@@ -564,7 +567,7 @@ int cmd_compare(const Options& o, std::ostream& out) {
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"estate: simulate an order and inventory sync estate and measure what the business feels.\n"
                "Exit codes: 0 ok, 1 a threshold or gate failed, 2 bad input or usage, 3 an integrity check failed."};
-  app.set_version_flag("--version", std::string("estate ") + ESTATE_VERSION);
+  app.set_version_flag("--version", "estate " + estate_version_line());
   app.require_subcommand(1);
   Options o;
   auto add_sets = [&o](CLI::App* c) {
@@ -705,11 +708,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of scenario files (scenarios/schema.json is this output).");
 
+  std::string shell = "bash";
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script for these commands and options (the package installs it): source <(estate completion bash).");
+  completion->add_option("shell", shell, "The shell: bash.")->capture_default_str();
+  auto* man = app.add_subcommand("man", "Print the manual page (roff), made from these commands and options (the package installs it): estate man | man -l -");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {
-      if (e.get_name() == "CallForVersion") out << "estate " << ESTATE_VERSION << "\n";
+      if (e.get_name() == "CallForVersion") out << "estate " << estate_version_line() << "\n";
       else app.exit(e, out, err);
       return kExitOk;
     }
@@ -720,6 +728,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   try {
     if (*schema) {
       out << scenario_schema().dump(2) << "\n";
+      return kExitOk;
+    }
+    if (*completion) {
+      out << completion_script(app, shell);
+      return kExitOk;
+    }
+    if (*man) {
+      out << man_page(app);
       return kExitOk;
     }
     if (*run) return cmd_run(o, out, err);

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/build_info.h"
+#include "harness/locate.h"
 #include "harness/thresholds.h"
 
 namespace estate::harness {
@@ -17,7 +19,8 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> expand_suite(const std::vector<std::string>& inputs) {
   std::vector<std::string> files;
-  for (const auto& in : inputs) {
+  for (const auto& arg : inputs) {
+    const std::string in = locate_input(arg, "the file or folder");
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
       std::vector<std::string> found;
@@ -40,7 +43,12 @@ std::vector<std::string> expand_suite(const std::vector<std::string>& inputs) {
 BaselineStamp baseline_stamp(const std::string& path) {
   BaselineStamp stamp;
   std::error_code ec;
-  fs::path dir = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
+  std::string found = path;
+  try {
+    found = locate_input(path);
+  } catch (const InputError&) {
+  }
+  fs::path dir = fs::is_directory(found, ec) ? fs::path(found) : fs::path(found).parent_path();
   if (dir.empty()) dir = ".";
   std::string quoted = "'";
   for (char c : dir.string()) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -87,7 +95,8 @@ Json make_baseline(const std::vector<Json>& reports, const BaselineStamp& stamp)
     scenarios[name] = std::move(entry);
   }
   return {{"estate_baseline", 2},
-          {"estate_version", ESTATE_VERSION},
+          {"estate_version", estate_version()},
+          {"estate_commit", *estate_commit() ? Json(estate_commit()) : Json(nullptr)},
           {"commit", stamp.commit.empty() ? Json(nullptr) : Json(stamp.commit)},
           {"recorded_at", stamp.date},
           {"scenarios", scenarios}};

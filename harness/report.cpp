@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "harness/build_info.h"
 #include "harness/units.h"
 
 namespace estate::harness {
@@ -274,7 +275,8 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
                         {"hash", scenario_hash(sc.document)},
                         {"file_hash", sc.file_hash},
                         {"overrides", sc.overrides},
-                        {"estate_version", ESTATE_VERSION}};
+                        {"estate_version", estate_version()},
+                        {"estate_commit", *estate_commit() ? Json(estate_commit()) : Json(nullptr)}};
   report["latency"] = metrics.latency_json(end);
   report["oversell"] = metrics.oversell_json(end);
   report["reconciliation"] = metrics.reconciliation_json();

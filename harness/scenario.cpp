@@ -8,6 +8,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "harness/locate.h"
 #include "harness/units.h"
 #include "pipeline/pipeline.h"
 #include "sim/rng.h"
@@ -685,7 +686,8 @@ std::string apply_override(Json& doc, const std::string& assignment, const std::
   return pointer;
 }
 
-Scenario load_scenario(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& changes) {
+Scenario load_scenario(const std::string& name, const std::vector<std::string>& sets, const std::vector<std::string>& changes) {
+  const std::string file = locate_input(name);
   return scenario_from_document(read_scenario_document(file), file, sets, changes);
 }
 

@@ -139,8 +139,9 @@ struct Scenario {
   Json overrides = Json::array();  // the --set/--vs overrides applied, as typed
 };
 
-// Reads a scenario file (JSON with comments), applies --set overrides ("a.b.c=value") and
-// validates it. Throws InputError.
+// Reads a scenario file (JSON with comments; a relative path that does not exist is looked up
+// in the scenarios an installed estate ships, harness/locate.h), applies --set overrides
+// ("a.b.c=value") and validates it. Throws InputError.
 // `changes` are further overrides named --vs in messages (the B side of an A/B).
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& sets,
                        const std::vector<std::string>& changes = {});

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "harness/build_info.h"
 #include "harness/capacity.h"
 #include "harness/gate.h"
 #include "harness/metrics.h"
@@ -171,7 +172,7 @@ Json SweepSpec::to_json() const {
 
 std::string SweepSpec::id() const {
   Json j = to_json();
-  j["estate_version"] = ESTATE_VERSION;
+  j["estate_version"] = estate_version_line();
   return scenario_hash(j);
 }
 
@@ -315,7 +316,7 @@ std::vector<WrittenUnit> run_units(const SweepSpec& spec, const std::vector<Scen
 
 std::string shard_text(const SweepSpec& spec, Shard shard, const std::vector<WrittenUnit>& units) {
   const Json head = {{"estate_shard", 1},
-                     {"estate_version", ESTATE_VERSION},
+                     {"estate_version", estate_version_line()},
                      {"sweep_id", spec.id()},
                      {"shard", {{"index", shard.index}, {"count", shard.count}}},
                      {"sweep", spec.to_json()}};
@@ -352,8 +353,8 @@ std::pair<SweepSpec, std::vector<WrittenUnit>> read_shards(const std::vector<std
     const Json j = read_json_file(f);
     if (!j.is_object() || j.value("estate_shard", 0) != 1 || !j.contains("sweep") || !j.contains("units") || !j.contains("shard"))
       throw InputError(f, "", "expected a shard written by 'estate sweep --shard' (estate_shard 1, sweep, shard, units)");
-    if (j.value("estate_version", std::string()) != ESTATE_VERSION)
-      throw InputError(f, "/estate_version", "expected shards of this estate (" + std::string(ESTATE_VERSION) + "), got one written by estate " +
+    if (j.value("estate_version", std::string()) != estate_version_line())
+      throw InputError(f, "/estate_version", "expected shards of this estate (" + estate_version_line() + "), got one written by estate " +
                                                  j.value("estate_version", std::string("?")) + "; run every shard with one version");
     const std::string this_id = j.value("sweep_id", std::string());
     if (!spec) {
@@ -507,7 +508,7 @@ SweepResult assemble_sweep(const SweepSpec& spec, const std::vector<Scenario>& s
   for (const auto& t : scenarios.front().thresholds)
     thresholds.push_back({{"text", t.metric + " " + t.limit_text}, {"metric", t.metric}, {"pointer", t.pointer}, {"limit", t.limit}});
   out.sweep = {{"estate_sweep", 1},
-               {"estate_version", ESTATE_VERSION},
+               {"estate_version", estate_version_line()},
                {"sweep_id", spec.id()},
                {"scenario", {{"name", scenarios.front().name}, {"file", spec.file}, {"sets", spec.sets}}},
                {"seeds", spec.seeds},

@@ -518,7 +518,8 @@
         h('span', null, 'series every ', fmt.dur(dt)),
         scen.file ? h('span', null, code(scen.file)) : null,
         scen.hash ? h('span', null, 'scenario hash ', code(scen.hash)) : null,
-        scen.estate_version ? h('span', null, 'estate ', scen.estate_version) : null),
+        scen.estate_version ? h('span', null, 'estate ', scen.estate_version,
+          scen.estate_commit ? [' (commit ', code(scen.estate_commit), ')'] : null) : null),
       D.live ? liveLine(D.live) : null));
 
     const ok = v.integrity_ok !== false;
@@ -902,7 +903,8 @@
     inventorySection();
     retriesSection();
     stagesSection();
-    root.appendChild(h('footer', null, 'Rendered from report.json by estate; charts drawn with uPlot. The page fetches nothing: it opens offline.'));
+    const madeBy = scen.estate_version ? ' ' + scen.estate_version + (scen.estate_commit ? ' (commit ' + scen.estate_commit + ')' : '') : '';
+    root.appendChild(h('footer', null, 'Rendered from report.json by estate' + madeBy + '; charts drawn with uPlot. The page fetches nothing: it opens offline.'));
     // uPlot draws in a microtask; by the next task every chart has been drawn once.
     setTimeout(() => { document.body.dataset.state = 'drawn'; }, 0);
   }

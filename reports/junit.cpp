@@ -71,8 +71,11 @@ std::string junit_xml(const std::vector<nlohmann::ordered_json>& reports, const 
     suites += "  <testsuite name=\"" + xml_escape(scenario) + "\" tests=\"" + std::to_string(t) + "\" failures=\"" +
               std::to_string(f) + "\" errors=\"0\" skipped=\"0\">\n";
     suites += "    <properties>\n      <property name=\"seed\" value=\"" + std::to_string(r["scenario"]["seed"].get<std::uint64_t>()) +
-              "\"/>\n      <property name=\"scenario_hash\" value=\"" + xml_escape(r["scenario"]["hash"].get<std::string>()) +
-              "\"/>\n    </properties>\n";
+              "\"/>\n      <property name=\"scenario_hash\" value=\"" + xml_escape(r["scenario"]["hash"].get<std::string>()) + "\"/>\n";
+    for (const char* key : {"estate_version", "estate_commit"})
+      if (r["scenario"].contains(key) && r["scenario"][key].is_string())
+        suites += "      <property name=\"" + std::string(key) + "\" value=\"" + xml_escape(r["scenario"][key].get<std::string>()) + "\"/>\n";
+    suites += "    </properties>\n";
     suites += cases + "  </testsuite>\n";
   }
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"" + xml_escape(name) + "\" tests=\"" +

@@ -53,6 +53,20 @@ std::string threshold_row(const Json& t) {
   return row;
 }
 
+// "estate 0.1.0 (commit 0484e4f1a2b3)" from a report's scenario section; empty for a report
+// that does not say (one written before reports carried it).
+std::string made_by(const Json& sc) {
+  if (!sc.contains("estate_version") || !sc["estate_version"].is_string()) return {};
+  std::string out = "estate " + sc["estate_version"].get<std::string>();
+  if (sc.contains("estate_commit") && sc["estate_commit"].is_string()) out += " (commit " + sc["estate_commit"].get<std::string>() + ")";
+  return out;
+}
+
+std::string made_by_line(const Json& sc) {
+  const std::string who = made_by(sc);
+  return who.empty() ? std::string() : "\n<sub>" + cell(who) + "</sub>\n";
+}
+
 }  // namespace
 
 std::string run_markdown(const Json& r) {
@@ -108,7 +122,7 @@ std::string run_markdown(const Json& r) {
   for (const auto& reason : r["verdict"]["integrity_reasons"]) out += "- **Failed:** " + cell(reason.get<std::string>()) + "\n";
   if (r["verdict"].contains("warnings"))
     for (const auto& w : r["verdict"]["warnings"]) out += "- **Note:** " + cell(w.get<std::string>()) + "\n";
-  return out;
+  return out + made_by_line(sc);
 }
 
 std::string gate_markdown(const std::vector<Json>& reports) {
@@ -128,7 +142,7 @@ std::string gate_markdown(const std::vector<Json>& reports) {
     out += "\n### Failures\n\n";
     for (const auto& f : g.failures) out += "- **" + cell(f.scenario) + "**: " + cell(f.message) + "\n";
   }
-  return out;
+  return reports.empty() ? out : out + made_by_line(reports.front()["scenario"]);
 }
 
 }  // namespace estate::reports

@@ -57,7 +57,7 @@ grep -qE "seed [0-9]+: [0-9]+ side effects were applied more than once" "$tmp/er
 # A baseline records version, commit (none outside a repository), date and seeds.
 mkdir -p "$tmp/suite"; cp "$sc" "$tmp/suite/steady.json"
 run 0 -- "$estate" baseline "$tmp/suite" --seeds 2 --out "$tmp/base.json" --quiet
-[ "$(json "$tmp/base.json" 'sorted(k for k in r if k != "scenarios")')" = "['commit', 'estate_baseline', 'estate_version', 'recorded_at']" ] ||
+[ "$(json "$tmp/base.json" 'sorted(k for k in r if k != "scenarios")')" = "['commit', 'estate_baseline', 'estate_commit', 'estate_version', 'recorded_at']" ] ||
   say "the baseline does not record version, commit and date: $(json "$tmp/base.json" 'list(r)')"
 [ "$(json "$tmp/base.json" 'len(r["scenarios"]["steady_state"]["seeds"])')" = 2 ] || say "the baseline does not record its seeds"
 [ "$(json "$tmp/base.json" 'len(r["scenarios"]["steady_state"]["per_seed"]) > 10')" = True ] || say "the baseline keeps no per-seed values"
