@@ -275,6 +275,7 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
                         {"file_hash", sc.file_hash},
                         {"overrides", sc.overrides},
                         {"estate_version", ESTATE_VERSION}};
+  if (const ReplayPlan* plan = estate.replay()) report["trace"] = replay_json(*sc.trace, *plan, sc.demand_scale);
   report["latency"] = metrics.latency_json(end);
   report["oversell"] = metrics.oversell_json(end);
   report["reconciliation"] = metrics.reconciliation_json();
@@ -313,6 +314,8 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
                                                 " of scenario time; this report is partial"});
   Json warnings = Json::array();
   for (const auto& w : options.warnings) warnings.push_back(w);
+  if (const ReplayPlan* plan = estate.replay(); plan && !replay_warning(*plan, *sc.trace).empty())
+    warnings.push_back(replay_warning(*plan, *sc.trace));
   if (!facts.drained && !facts.budget_hit && !facts.interrupted) {
     std::string busy;
     for (const auto& b : facts.busy_at_end) busy += (busy.empty() ? "" : ", ") + b;
