@@ -21,6 +21,7 @@
 #include "harness/live.h"
 #include "harness/locate.h"
 #include "harness/outputs.h"
+#include "harness/order_log.h"
 #include "harness/replicate.h"
 #include "hosts/live/driver.h"
 #include "harness/run.h"
@@ -111,7 +112,7 @@ struct Options {
   std::vector<std::string> vary;
   std::string shard, tolerance = "2%";
   unsigned capacity_seeds = 3;  // sweep and headroom replicate by default
-  std::string out_dir, baseline_file, max_regression = "10%";
+  std::string out_dir, baseline_file, max_regression = "10%", record_orders;
   unsigned jobs = 0, seeds = 1;
   bool timing = false, quiet = false, strict = false;
   // live mode
@@ -249,6 +250,22 @@ int cmd_ab(const Options& o, const Scenario& sc, const RunOptions& options, cons
   return code;
 }
 
+// --record-orders FILE: the log's format by its extension (checked before the run).
+std::optional<LogFormat> record_format(const Options& o) {
+  if (o.record_orders.empty()) return std::nullopt;
+  const auto format = log_format_of(o.record_orders);
+  if (!format) throw InputError("--record-orders", "", "expected a file ending in .csv, .jsonl or .ndjson, got \"" + o.record_orders + "\"");
+  if (!o.vs.empty() || o.seeds > 1)
+    throw InputError("--record-orders", "", "records the demand of one run; it does not combine with --vs or --seeds");
+  return format;
+}
+
+void write_recorded(const Options& o, LogFormat format, const Scenario& sc, const OrderRecorder& recorder) {
+  std::vector<std::string> names;
+  for (const auto& c : sc.channels) names.push_back(c.name);
+  write_file(o.record_orders, recorder.render(format, names));
+}
+
 int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
   Scenario sc = prepare(o.inputs.at(0), o.sets, o.thresholds);
   const fs::path dir = o.out_dir.empty() ? fs::path("out") / sc.name : fs::path(o.out_dir);
@@ -256,6 +273,9 @@ int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
   options.seed = o.seed;
   options.timing = o.timing;
   options.max_regression = parse_budget(o.max_regression);
+  const auto record = record_format(o);
+  OrderRecorder recorder;
+  if (record) options.record_orders = &recorder;
   if (!o.vs.empty()) return cmd_ab(o, sc, options, dir, out, err);
   if (check_seeds(o) > 1) {
     std::vector<std::vector<Json>> per_seed;
@@ -268,6 +288,7 @@ int cmd_run(const Options& o, std::ostream& out, std::ostream& err) {
   options.progress = [&progress](double f) { progress(f); };
   const RunResult result = run_scenario(sc, options);
   progress.done();
+  if (record) write_recorded(o, *record, sc, recorder);
   return finish_run(o, dir, result, out, err);
 }
 
@@ -279,10 +300,14 @@ int cmd_live(const Options& o, std::ostream& out, std::ostream& err) {
   options.seed = o.seed;
   options.max_regression = parse_budget(o.max_regression);
   options.on_listening = [&](const Endpoints& e) { announce(e, dir, o.quiet, out); };
+  const auto record = record_format(o);
+  OrderRecorder recorder;
+  if (record) options.record_orders = &recorder;
   Progress progress(!o.quiet);
   options.progress = [&progress](double f) { progress(f); };
   const RunResult result = run_live(sc, options);
   progress.done();
+  if (record) write_recorded(o, *record, sc, recorder);
   return finish_run(o, dir, result, out, err);
 }
 
@@ -591,6 +616,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--max-regression", o.max_regression, "(with a baseline) allowed regression per metric.")->group("");
+  run->add_option("--record-orders", o.record_orders, "Write the run's demand (every customer's order, at the instant placed: channel, SKU, quantity per line) to FILE as an order log, CSV or JSON Lines by its extension; a scenario's demand.trace replays it.");
   run->add_flag("--timing", o.timing, "Also put wall-clock time and events/s into report.json (it is then not reproducible).");
   run->add_flag("--quiet", o.quiet, "Print no summary and no progress (failures still go to stderr).");
 
@@ -643,6 +669,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   live->add_option("--out", o.out_dir, "Output folder (default: out/<scenario name>); endpoints.env is written there first.");
   live->add_option("--max-regression", o.max_regression, "(with a baseline) allowed regression per metric.")->group("");
   add_sets(live);
+  live->add_option("--record-orders", o.record_orders, "Write the run's demand to FILE as an order log (as run does).");
   live->add_flag("--quiet", o.quiet, "Print no endpoints, summary or progress (failures still go to stderr).");
 
   auto* serve = app.add_subcommand("serve", "Serve the estate's mocks over HTTP with no demand, for building a connector; drive them by hand through the admin API (/_estate).");

@@ -93,7 +93,12 @@ Estate::Estate(const Scenario& sc, std::uint64_t seed, EstateOptions options)
     : scenario_(sc), seed_(seed), locations_(sc.locations.size()), channel_count_(sc.channels.size()) {
   const std::size_t L = sc.locations.size(), N = sc.skus;
   const auto pop = popularity(sc);
-  demand_ = harness::base_demand(sc, pop);
+  if (sc.trace) {
+    replay_ = plan_replay(*sc.trace, {sc.demand_scale, seed, sc.duration, sc.channels.size(), sc.skus});
+    demand_ = replay_->base_units_per_s;
+  } else {
+    demand_ = harness::base_demand(sc, pop);
+  }
 
   for (const auto& l : sc.locations) share_total_ += l.stock_share;
   std::vector<std::int64_t> initial(L * N, 0);
@@ -185,7 +190,12 @@ void Estate::build_mocks(const std::vector<std::int64_t>& initial, const std::ve
     cc.name = spec.name;
     cc.id = static_cast<model::ChannelId>(c);
     cc.kind = spec.kind;
-    cc.groups = demand_groups(sc, c, pop);
+    if (replay_) {
+      cc.replay = std::move(replay_->channels[c].orders);
+      cc.replay_lines = std::move(replay_->channels[c].lines);
+    } else {
+      cc.groups = demand_groups(sc, c, pop);
+    }
     cc.catalogue_weights = pop;
     cc.lines = spec.lines;
     cc.units = spec.units;

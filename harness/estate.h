@@ -6,6 +6,7 @@
 // surface below is how the timeline acts on them in either.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "harness/metrics.h"
@@ -86,6 +87,8 @@ class Estate {
   // Units per second each SKU sells at base demand, and each location's share of stock.
   double stock_share(std::size_t l) const;
   double base_demand(model::SkuId s) const { return demand_[s]; }
+  // The replayed log's plan (demand.trace), or null when demand comes from rates.
+  const ReplayPlan* replay() const { return replay_ ? &*replay_ : nullptr; }
 
  private:
   void build_metrics(const std::vector<std::int64_t>& initial);
@@ -97,6 +100,7 @@ class Estate {
   std::size_t locations_;
   std::size_t channel_count_;
   std::vector<double> demand_;
+  std::optional<ReplayPlan> replay_;
   double share_total_ = 0;
   model::OrderBook book_;
   std::vector<std::string> system_names_;

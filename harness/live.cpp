@@ -81,6 +81,7 @@ RunResult run_live(const Scenario& sc, const LiveRunOptions& options) {
   if (foreign) eo.site = PipelineSite::foreign;
   else eo = {PipelineSite::embedded, &setup.pipeline_book, &setup.relay};
   Estate estate(sc, seed, eo);
+  record_customers(estate, options.record_orders);
   hosts::live::LiveOptions lo = options.live;
   lo.seed = seed;
   lo.client_timeout_s = answer_timeout_s(sc);
@@ -123,6 +124,7 @@ void serve_estate(const Scenario& scenario, const LiveRunOptions& options, doubl
   // No demand and no timeline: the channels take orders only when the admin API says so.
   Scenario sc = scenario;
   for (auto& c : sc.channels) c.rate_per_s = 0;
+  sc.trace.reset();
   sc.timeline.clear();
   // Mocks only (the pipeline, if any, is at a URL): no reference pipeline is built.
   const bool foreign = options.live.pipeline_url.has_value() || options.live.no_pipeline;

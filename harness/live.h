@@ -29,6 +29,7 @@ struct LiveRunOptions {
   std::function<void(double)> progress;
   // Called once every service listens, before anything runs (print them, write endpoints.env).
   std::function<void(const Endpoints&)> on_listening;
+  OrderRecorder* record_orders = nullptr;  // collects the run's demand, as `run` does
 };
 
 wire::Roster roster_of(const Scenario& scenario);

@@ -76,7 +76,14 @@ class Metrics final : public model::Observer {
   void add_outage(OutageWindow w);
   void add_window(WindowSpec w);
 
+  // Every customer's order as it arrives at a channel (estate run --record-orders).
+  using CustomerSink = std::function<void(model::ChannelId, std::span<const model::OrderLine>, Tick)>;
+  void set_customer_sink(CustomerSink sink) { customer_sink_ = std::move(sink); }
+
   // --- Observer
+  void customer_arrived(model::ChannelId c, std::span<const model::OrderLine> lines, Tick t) override {
+    if (customer_sink_) customer_sink_(c, lines, t);
+  }
   void order_placed(model::OrderId, Tick) override;
   void order_refused_at_channel(model::ChannelId, model::ChannelRefusal, Tick) override;
   void delivery_failed(model::OrderId, Tick) override;
@@ -204,6 +211,7 @@ class Metrics final : public model::Observer {
   MetricsSetup setup_;
   const model::OrderBook& book_;
   Probe probe_;
+  CustomerSink customer_sink_;
   std::vector<Track> tracks_;
   Series flows_[static_cast<int>(Flow::count)];
   std::vector<sim::Histogram> by_channel_[static_cast<int>(Flow::count)];

@@ -277,6 +277,7 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
                         {"overrides", sc.overrides},
                         {"estate_version", estate_version()},
                         {"estate_commit", *estate_commit() ? Json(estate_commit()) : Json(nullptr)}};
+  if (const ReplayPlan* plan = estate.replay()) report["trace"] = replay_json(*sc.trace, *plan, sc.demand_scale);
   report["latency"] = metrics.latency_json(end);
   report["oversell"] = metrics.oversell_json(end);
   report["reconciliation"] = metrics.reconciliation_json();
@@ -316,6 +317,8 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
                                                 " of scenario time; this report is partial"});
   Json warnings = Json::array();
   for (const auto& w : options.warnings) warnings.push_back(w);
+  if (const ReplayPlan* plan = estate.replay(); plan && !replay_warning(*plan, *sc.trace).empty())
+    warnings.push_back(replay_warning(*plan, *sc.trace));
   if (!facts.drained && !facts.budget_hit && !facts.interrupted) {
     std::string busy;
     for (const auto& b : facts.busy_at_end) busy += (busy.empty() ? "" : ", ") + b;

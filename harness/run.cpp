@@ -191,6 +191,12 @@ RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
   return facts;
 }
 
+void record_customers(Estate& estate, OrderRecorder* recorder) {
+  if (!recorder) return;
+  estate.metrics().set_customer_sink(
+      [recorder](model::ChannelId c, std::span<const model::OrderLine> lines, Tick t) { recorder->add(c, lines, t); });
+}
+
 Json report_shape(const Scenario& scenario) {
   Scenario empty = scenario;
   empty.max_events = 0;
@@ -206,6 +212,7 @@ void check_thresholds(Scenario& scenario) {
 RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(sc.seed);
   Estate estate(sc, seed);
+  record_customers(estate, options.record_orders);
   hosts::SimHost host(seed, sc.max_events);
   estate.install(host);
   schedule_timeline(estate, host);

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/order_log.h"
 #include "harness/reader.h"
 #include "harness/scenario.h"
 #include "sim/histogram.h"
@@ -31,6 +32,7 @@ struct RunOptions {
   double max_regression = 0.10;
   bool timing = false;  // put wall-clock figures into the report (it is then not reproducible)
   std::function<void(double)> progress;  // fraction of the scenario's duration simulated
+  OrderRecorder* record_orders = nullptr;  // collects the run's demand (every customer's order)
 };
 
 struct RunResult {
@@ -62,6 +64,9 @@ struct DriveOptions {
 // Plays an installed estate on a host: the scenario's duration, then the drain until every
 // system is quiescent (or drain.max), sampling series on the way.
 RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options);
+
+// Hands every customer's order the estate's channels see to `recorder` (none when null).
+void record_customers(Estate& estate, OrderRecorder* recorder);
 
 // The report of this estate with nothing simulated: every section and key a real run has,
 // so thresholds can be checked before a run starts.

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -389,6 +390,9 @@ void read_timeline(Node& root, Scenario& sc, const Names& names) {
           using K = TimelineEvent::Kind;
           if (kind == "promotion") {
             ev.kind = K::promotion;
+            if (sc.trace)
+              n.fail("promotion", "unexpected with demand.trace: a promotion multiplies the channels' rates, and a replayed log has its own shape; "
+                                  "use demand.scale for volume, or put the promotion in the log");
             ev.multiplier = k.number("multiplier", 2.0, "Demand multiplier (below 1: a dip).", 0, 1000);
             ev.skus = read_skus(k, "skus", "Which SKUs.");
             const auto chans = k.names("channels", {}, "Which channels (default: all).");
@@ -531,6 +535,41 @@ void check_overlaps(const Node& root, const Scenario& sc) {
   }
 }
 
+// demand.trace: the log is read here, with the scenario's channels and catalogue, so a bad
+// log is refused before anything runs, naming its own file, line and column.
+void read_trace(Node& demand, Scenario& sc) {
+  Node tr = demand.object("trace", "Demand from an order log instead of the channels' rates: every logged order placed at its instant (README, \"Order logs\"). Channels' rate, lines and units are then not used, and promotions are refused.");
+  TraceSpec spec;
+  spec.file = tr.text("file", "", "The log, CSV or JSON Lines, relative to the scenario file's folder.");
+  const std::size_t format = tr.choice("format", 0, {"auto", "csv", "jsonl"}, "auto: by the file's extension (.csv; .jsonl or .ndjson).");
+  spec.offset = tr.duration("offset", 0, "The scenario instant at which the log's `from` plays.");
+  spec.from = tr.duration("from", 0, "Where in the log replay begins (log time); earlier orders are not replayed.");
+  spec.speed = tr.number("speed", 1.0, "Log time played per scenario second (2: a 12h log in 6h, at twice the rate).", 0.001, 1000.0);
+  tr.finish();
+  if (demand.schema_mode() || !demand.has("trace")) return;
+  if (spec.file.empty()) tr.fail("file", "missing: a trace needs the log's file");
+  const std::filesystem::path written(spec.file);
+  spec.path = (written.is_absolute() ? written : std::filesystem::path(sc.file).parent_path() / written).string();
+  const auto by_extension = log_format_of(spec.path);
+  if (format == 0 && !by_extension)
+    tr.fail("file", "expected a file ending in .csv, .jsonl or .ndjson, or an explicit \"format\", got \"" + spec.file + "\"");
+  spec.format = format == 0 ? *by_extension : format == 1 ? LogFormat::csv : LogFormat::jsonl;
+  if (std::error_code ec; !std::filesystem::is_regular_file(spec.path, ec))
+    tr.fail("file", "cannot read the order log \"" + spec.path + "\"");
+  LogRoster roster;
+  for (const auto& c : sc.channels) roster.channels.push_back(c.name);
+  roster.skus = sc.skus;
+  spec.log = std::make_shared<const OrderLog>(read_order_log(spec.path, spec.format, roster));
+  sc.trace = std::move(spec);
+}
+
+void read_demand(Node& root, Scenario& sc) {
+  Node demand = root.object("demand", "Demand as a whole, over every channel.");
+  sc.demand_scale = demand.number("scale", 1.0, "Multiplies every channel's order rate, promotions included (3 for three times today's demand); with a trace, the log's volume, thinned or superposed on common random numbers. Stock stays sized from the demand as written (scale 1).", 0.001, 1000.0);
+  read_trace(demand, sc);
+  demand.finish();
+}
+
 void read_scenario(Node& root, Scenario& sc) {
   root.text("$schema", "", "The schema this file follows (for editors).");
   sc.name = root.text("name", sc.name, "Short name of the scenario (default: the file name): letters, digits, '.', '_', '-'; it names the output folder.");
@@ -563,9 +602,7 @@ void read_scenario(Node& root, Scenario& sc) {
   read_catalogue(root, sc);
   read_locations(root, sc, names);
   read_channels(root, sc, names);
-  Node demand = root.object("demand", "Demand as a whole, over every channel.");
-  sc.demand_scale = demand.number("scale", 1.0, "Multiplies every channel's order rate, promotions included (3 for three times today's demand). Stock stays sized from the rates as written.", 0.001, 1000.0);
-  demand.finish();
+  read_demand(root, sc);
   read_erp(root, sc);
   read_pipeline(root, sc, names);
   read_timeline(root, sc, names);
@@ -728,7 +765,8 @@ Scenario scenario_from_document(Json doc, const std::string& file, const std::ve
   Json overrides = Json::array();
   for (const auto& [pointer, typed] : origin.overrides) overrides.push_back(typed);
   Scenario sc = parse_scenario(doc, origin);
-  sc.file_hash = file_hash;
+  // The file's hash names the exact input of a report; with a trace, the log is input too.
+  sc.file_hash = sc.trace ? scenario_hash(Json::array({file_hash, sc.trace->log->hash})) : file_hash;
   sc.overrides = overrides;
   return sc;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/reader.h"
+#include "harness/replay.h"
 #include "harness/thresholds.h"
 #include "mocks/channel.h"
 #include "mocks/erp.h"
@@ -125,6 +126,9 @@ struct Scenario {
   // Friday" is one knob. Stock is sized from the demand as written (catalogue.cover), so a
   // larger scale sells the same shelves faster.
   double demand_scale = 1.0;
+  // Demand from an order log instead of the channels' rates (demand.trace); demand_scale is
+  // then its volume (harness/replay.h).
+  std::optional<TraceSpec> trace;
 
   std::vector<LocationSpec> locations;
   std::vector<ChannelSpec> channels;

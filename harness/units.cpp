@@ -115,12 +115,12 @@ std::string format_duration(sim::Tick t) {
 
 std::string format_rate(double per_s) {
   if (per_s == 0) return "0/s";
-  struct Unit {
+  struct RateUnit {  // not "Unit": a unity batch may hold sweep.cpp's Unit
     double seconds;
     const char* name;
   };
-  static constexpr Unit units[] = {{1, "s"}, {60, "min"}, {3600, "h"}, {86400, "day"}};
-  for (const Unit& u : units) {
+  static constexpr RateUnit units[] = {{1, "s"}, {60, "min"}, {3600, "h"}, {86400, "day"}};
+  for (const RateUnit& u : units) {
     const double v = per_s * u.seconds;
     if (v >= 1.0 && std::abs(v - std::round(v)) < 1e-9) return reports::plain_number(v) + "/" + u.name;
   }

@@ -39,6 +39,10 @@ void Channel::start(model::Context& ctx) {
     t.value = at;
     ctx.set_timer(std::max<Tick>(0, at - ctx.now()), t);
   }
+  if (!config_.replay.empty()) {
+    ++groups_running_;  // the log counts as one more source of customers
+    schedule_replayed(ctx, 0);
+  }
   if (groups_running_ == 0) demand_over_ = true;
   if (config_.delivery == DeliveryMode::batch)
     ctx.set_timer(config_.batch_interval, model::make_timer(flush));
@@ -70,6 +74,7 @@ void Channel::handle(model::Context& ctx, const Msg& msg) {
         }
         case retry: send_attempt(ctx, static_cast<std::uint32_t>(msg.id)); return;
         case redelivered: out_.on_timer(ctx, msg); return;
+        case replayed: on_replayed(ctx, msg.id); return;
       }
       return;
     case Kind::delivery_response: {
@@ -150,11 +155,27 @@ void Channel::on_arrival(model::Context& ctx, std::size_t group, Tick now) {
   accept(ctx, lines, n, now);
 }
 
+void Channel::schedule_replayed(model::Context& ctx, std::size_t index) {
+  model::Msg t = model::make_timer(replayed, index);
+  t.value = config_.replay[index].at;
+  ctx.set_timer(std::max<Tick>(0, t.value - ctx.now()), t);
+}
+
+// A logged order at its instant (the timer's due time, as for drawn arrivals), with the lines
+// the log gives it.
+void Channel::on_replayed(model::Context& ctx, std::size_t index) {
+  const ReplayedOrder& o = config_.replay[index];
+  if (index + 1 < config_.replay.size()) schedule_replayed(ctx, index + 1);
+  else if (--groups_running_ == 0) demand_over_ = true;
+  accept(ctx, config_.replay_lines.data() + o.first_line, o.line_count, o.at);
+}
+
 void Channel::place(model::Context& ctx, std::span<const model::OrderLine> lines) {
   accept(ctx, lines.data(), static_cast<int>(std::min<std::size_t>(lines.size(), model::kMaxLinesPerOrder)), ctx.now());
 }
 
 void Channel::accept(model::Context& ctx, const model::OrderLine* lines, int n, Tick now) {
+  observer_.customer_arrived(config_.id, std::span(lines, static_cast<std::size_t>(n)), now);
   if (down_) {
     observer_.order_refused_at_channel(config_.id, model::ChannelRefusal::channel_down, now);
     return;

@@ -1,6 +1,7 @@
 #pragma once
 // A sales channel (web storefront, marketplace, EDI partner, B2B portal). Customers arrive as
-// a non-homogeneous Poisson process per demand group (promotions multiply a group's rate);
+// a non-homogeneous Poisson process per demand group (promotions multiply a group's rate), or
+// at the instants of a replayed order log (each order as the log has it);
 // the channel accepts an order only when its own availability view covers every line, then
 // delivers it to the pipeline at least once: pushed at once (webhook, retried with
 // exponential backoff on refusal or timeout) or collected into batches (EDI 850 files,
@@ -27,11 +28,21 @@ struct DemandGroup {
   std::vector<double> weights;     // popularity of each sku in the group
 };
 
+// An order of a replayed log, placed at its instant with its own lines (harness/replay.h
+// makes them from the log: offset, speed, volume scale).
+struct ReplayedOrder {
+  sim::Tick at;
+  std::uint32_t first_line;  // into ChannelConfig::replay_lines
+  std::uint8_t line_count;
+};
+
 struct ChannelConfig {
   std::string name;
   model::ChannelId id = 0;
   ChannelKind kind = ChannelKind::storefront;
   std::vector<DemandGroup> groups;
+  std::vector<ReplayedOrder> replay;  // in time order; with a log, `groups` are empty
+  std::vector<model::OrderLine> replay_lines;
   std::vector<double> catalogue_weights;  // popularity of every sku, for lines after the first
   sim::Distribution lines = sim::Distribution::constant(1);
   sim::Distribution units = sim::Distribution::constant(1);
@@ -73,7 +84,7 @@ class Channel final : public model::Component {
   const std::vector<std::int32_t>& views() const { return view_; }
 
  private:
-  enum Timer : std::uint8_t { arrival, flush, held_flush, timeout, retry, redelivered };
+  enum Timer : std::uint8_t { arrival, flush, held_flush, timeout, retry, redelivered, replayed };
   struct Delivery {
     model::OrderId order;
     int attempt;
@@ -82,6 +93,8 @@ class Channel final : public model::Component {
   };
 
   void on_arrival(model::Context& ctx, std::size_t group, sim::Tick scheduled);
+  void schedule_replayed(model::Context& ctx, std::size_t index);
+  void on_replayed(model::Context& ctx, std::size_t index);
   void accept(model::Context& ctx, const model::OrderLine* lines, int n, sim::Tick placed_at);
   void deliver(model::Context& ctx, model::OrderId order);
   void send_attempt(model::Context& ctx, std::uint32_t slot);

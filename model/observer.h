@@ -5,9 +5,11 @@
 // observations (harness/metrics), so they mean the same thing whichever pipeline sits in the
 // middle. The few pipeline-internal observations are marked as such.
 #include <cstdint>
+#include <span>
 
 #include "model/ids.h"
 #include "model/message.h"
+#include "model/order_book.h"
 #include "sim/time.h"
 
 namespace estate::model {
@@ -57,6 +59,9 @@ class Observer {
   using Tick = sim::Tick;
 
   // --- channels
+  // A customer with an order, at the instant they arrive, before the channel decides (it may
+  // then place the order, or refuse it: no stock in its view, or down). The run's demand.
+  virtual void customer_arrived(ChannelId, std::span<const OrderLine>, Tick) {}
   virtual void order_placed(OrderId, Tick) {}
   virtual void order_refused_at_channel(ChannelId, ChannelRefusal, Tick) {}
   virtual void delivery_failed(OrderId, Tick) {}

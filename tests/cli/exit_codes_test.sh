@@ -3,16 +3,7 @@
 # expected, found), 3 integrity failure; the report is written on 1 and 3.
 set -u
 estate="$1"; src="$2"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail=0
-expect() {  # expect CODE TEXT -- command...
-  local code="$1" text="$2"; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-  if [ "$got" != "$code" ]; then echo "FAIL: '$*' exited $got, expected $code"; cat "$tmp/err"; fail=1; return; fi
-  if [ -n "$text" ] && ! grep -qF -- "$text" "$tmp/out" "$tmp/err"; then
-    echo "FAIL: '$*' did not say: $text"; cat "$tmp/out" "$tmp/err"; fail=1
-  fi
-}
+source "$(dirname "$0")/expect.sh"
 
 expect 0 "run" -- "$estate" --help
 expect 0 "--set" -- "$estate" run --help

@@ -112,7 +112,7 @@ has "$tmp/out" "base.json: /scenarios/steady_state/file_hash: expected"
 has "$tmp/out" "recorded from a different version of this scenario"
 printf '{"name": "newcomer", "duration": "1h"}' >"$tmp/newcomer.json"
 run 2 -- "$estate" gate "$tmp/newcomer.json" --baseline "$tmp/base.json" --out "$tmp/x"
-has "$tmp/out" 'expected a baseline for scenario "newcomer"; this baseline was recorded from: duplicate_storm, peak_promotion, steady_state, warehouse_outage'
+has "$tmp/out" 'expected a baseline for scenario "newcomer"; this baseline was recorded from: duplicate_storm, peak_promotion, steady_state, trace_replay, warehouse_outage'
 run 2 -- "$estate" gate "$src/scenarios" --baseline "$tmp/nope.json" --out "$tmp/x"
 has "$tmp/out" "nope.json: /: cannot read the file"
 run 2 -- "$estate" gate "$src/scenarios" --baseline "$src/scenarios/steady_state.json" --out "$tmp/x"
