@@ -95,7 +95,8 @@ sed 's/"name": *"steady_state"/"name": "local_copy"/' "$src/scenarios/steady_sta
 out=$("$tmp/prefix/bin/estate" validate steady_state.json 2>&1); grep -qF '"local_copy"' <<<"$out" || say "a file here did not come first: $out"
 "$tmp/prefix/bin/estate" gate no_such_scenario >"$tmp/out" 2>&1; code=$?
 [ "$code" = 2 ] || say "gate no_such_scenario exited $code"
-for where in "looked for no_such_scenario here, then " "; shipped scenarios: duplicate_storm, peak_promotion, steady_state, warehouse_outage" "$tmp/prefix/share/estate/no_such_scenario.json" "$tmp/prefix/share/estate/scenarios/no_such_scenario.json"; do
+shipped=$(cd "$src/scenarios" && ls *.json | grep -vx schema.json | sed 's/\.json$//' | paste -sd, - | sed 's/,/, /g')
+for where in "looked for no_such_scenario here, then " "; shipped scenarios: $shipped" "$tmp/prefix/share/estate/no_such_scenario.json" "$tmp/prefix/share/estate/scenarios/no_such_scenario.json"; do
   grep -qF -- "$where" "$tmp/out" || say "the message for a missing name does not name $where: $(cat "$tmp/out")"
 done
 # The build tree ships nothing beside it, and says so.
