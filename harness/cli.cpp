@@ -727,7 +727,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->expected(1);
   headroom->add_option("--seeds", o.capacity_seeds, "Seeds, each searched on its own; the answer's 95% interval is over them.")->capture_default_str();
   headroom->add_option("--seed", o.seed, "First seed (default: the scenario's).");
-  headroom->add_option("--tolerance", o.tolerance, "Stop when the passing and failing values are this close (relative; integer ranges: 1 apart).")->capture_default_str();
+  headroom->add_option("--tolerance", o.tolerance, "Stop when the passing and failing values are this close (relative; a range in whole numbers stops at 1 apart at the least).")->capture_default_str();
   headroom->add_option("--jobs", o.jobs, "Seeds searched in parallel (default: one per core).");
   headroom->add_option("--out", o.out_dir, "Output folder for headroom.json and headroom.md (default: out/<scenario name>-headroom).");
   add_sets(headroom);

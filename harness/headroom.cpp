@@ -103,7 +103,8 @@ Json find_headroom(const HeadroomOptions& o) {
     return p;
   };
   auto close_enough = [&](double a, double b) {
-    return integer ? std::abs(b - a) <= 1.0 : std::abs(b - a) <= o.tolerance * std::min(std::abs(a), std::abs(b));
+    const double width = o.tolerance * std::min(std::abs(a), std::abs(b));
+    return std::abs(b - a) <= (integer ? std::max(1.0, width) : width);
   };
 
   std::vector<HeadroomSeed> results(o.seeds.size());
@@ -200,7 +201,7 @@ Json find_headroom(const HeadroomOptions& o) {
               {"seeds", o.seeds},
               {"tolerance", o.tolerance},
               {"method", std::string("bisection per seed (common random numbers) until the passing and failing values are within ") +
-                             (integer ? "1" : reports::plain_number(o.tolerance * 100) + "%") +
+                             reports::plain_number(o.tolerance * 100) + "%" + (integer ? " (whole numbers: at least 1)" : "") +
                              "; the answer is the mean of the seeds' last passing values, with a 95% t-interval over the seeds"}};
   Json thresholds = Json::array();
   for (const auto& t : first.thresholds) thresholds.push_back(t.metric + " " + t.limit_text);
@@ -248,7 +249,7 @@ Json find_headroom(const HeadroomOptions& o) {
   if (answers.size() > 1) answer += " (95% CI " + (integer ? shown(mean - half) : reports::plain_number(mean - half, 3)) + "\xE2\x80\x93" + (integer ? shown(mean + half) : reports::plain_number(mean + half, 3)) + ")";
   answer += "; the first threshold to break is " + first_break;
   if (!bottleneck.empty()) {
-    answer += "; the bottleneck is " + bottleneck + " (" + reports::plain_number(peak * 100, 3) + "% used at peak";
+    answer += std::string(is_load ? "; the bottleneck is " : "; the busiest resource there is ") + bottleneck + " (" + reports::plain_number(peak * 100, 3) + "% used at peak";
     if (windows[bottleneck].is_string()) answer += ", in the " + windows[bottleneck].get<std::string>() + " window";
     answer += ")";
   }

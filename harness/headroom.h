@@ -20,7 +20,7 @@ struct HeadroomOptions {
   std::vector<std::string> sets, thresholds;
   std::string vary = "demand.scale";  // PATH, or PATH=LOW..HIGH
   std::vector<std::uint64_t> seeds;
-  double tolerance = 0.02;  // relative width at which the bisection stops (integers: 1 apart)
+  double tolerance = 0.02;  // relative width at which the bisection stops (whole numbers: at least 1 apart)
   unsigned jobs = 0;
 };
 
