@@ -36,7 +36,7 @@
       if (k === 'class') el.className = v;
       else el.setAttribute(k, v === true ? '' : String(v));
     }
-    for (const kid of kids.flat()) if (kid != null && kid !== false) el.appendChild(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    for (const kid of kids.flat(Infinity)) if (kid != null && kid !== false) el.appendChild(kid instanceof Node ? kid : document.createTextNode(String(kid)));
     return el;
   }
   const code = s => h('code', null, s);
@@ -90,7 +90,7 @@
           const y = u.valToPos(l.y, 'y', true);
           if (!isFinite(y) || y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
           c.strokeStyle = '#d1242f'; c.setLineDash([6, 4]); c.beginPath(); c.moveTo(u.bbox.left, y); c.lineTo(u.bbox.left + u.bbox.width, y); c.stroke();
-          c.fillStyle = '#d1242f'; c.fillText(l.label, u.bbox.left + 4, y - 4);
+          c.fillStyle = '#d1242f'; c.textAlign = 'right'; c.fillText(l.label, u.bbox.left + u.bbox.width - 4, y - 4); c.textAlign = 'left';
         }
         c.restore();
       }] },

@@ -28,6 +28,8 @@ canvases=$(grep -o '<canvas' "$tmp/dom.html" | wc -l)
 # Three curves (one per quota) of three or four charts each, and the USL fits.
 [ "$canvases" -ge 9 ] || fail "expected at least 9 charts, found $canvases"
 grep -q 'id="answer"' "$tmp/dom.html" || fail "no answer on top"
+! grep -q '\[object ' "$tmp/dom.html" || fail "the page shows an element as text ([object ...])"
+grep -q '<code>demand.scale</code> × <code>erp.quota.rate</code>' "$tmp/dom.html" || fail "the header does not name both axes"
 grep -q 'class="passmap"' "$tmp/dom.html" || fail "no pass/fail map"
 links=$(grep -o 'href="points/p00[0-8]/report.html"' "$tmp/dom.html" | sort -u | wc -l)
 [ "$links" = 9 ] || fail "expected a link to each of 9 point reports, found $links"
