@@ -191,40 +191,19 @@ std::string describe_fixed(const Json& fixed) {
 // the busiest at the line's end.
 Json bottleneck(const Json& points, const std::vector<std::size_t>& line, const Json& axis) {
   const std::string path = axis["path"].get<std::string>();
-  for (std::size_t i : line) {
-    const Json& p = points[i];
-    std::string best;
-    double best_u = -1;
-    for (const auto& [name, r] : p["resources"].items()) {
-      const double u = num(r, "peak_utilization");
-      if (u >= kSaturation && u > best_u) {
-        best = name;
-        best_u = u;
-      }
-    }
-    if (!best.empty())
-      return {{"resource", best},
-              {"saturated", true},
-              {"point", p["id"]},
-              {"at", p["values"][path]},
-              {"peak_utilization", best_u},
-              {"window", p["resources"][best]["window"]}};
-  }
-  const Json& last = points[line.back()];
-  std::string best;
-  double best_u = -1;
-  for (const auto& [name, r] : last["resources"].items())
-    if (num(r, "peak_utilization") > best_u) {
-      best = name;
-      best_u = num(r, "peak_utilization");
-    }
-  if (best.empty()) return nullptr;
-  return {{"resource", best},
-          {"saturated", false},
-          {"point", last["id"]},
-          {"at", last["values"][path]},
-          {"peak_utilization", best_u},
-          {"window", last["resources"][best]["window"]}};
+  auto entry = [&](const Json& p, bool saturated) -> Json {
+    const Json& b = p["busiest"];
+    if (b.is_null()) return nullptr;
+    return {{"resource", b["resource"]},
+            {"saturated", saturated},
+            {"point", p["id"]},
+            {"at", p["values"][path]},
+            {"peak_utilization", b["peak_utilization"]},
+            {"window", b["window"]}};
+  };
+  for (std::size_t i : line)
+    if (points[i]["busiest"].is_object() && num(points[i]["busiest"], "peak_utilization") >= kSaturation) return entry(points[i], true);
+  return entry(points[line.back()], false);
 }
 
 Json load_curve(const Json& axes, const Json& points, const std::vector<std::size_t>& line, std::size_t axis) {
@@ -295,6 +274,18 @@ Json resource_use(const Json& report) {
     if (st.value("system", std::string()) != "3pl") add(name, st["utilization"], st["series"]);
   if (report.contains("quota") && report["quota"].value("applies", false)) add("erp.quota", report["quota"]["utilization"], report["quota"]["series"]);
   return out;
+}
+
+Json busiest_resource(const Json& resources) {
+  std::string best;
+  double u = -1;
+  for (const auto& [name, r] : resources.items())
+    if (num(r, "peak_utilization") > u) {
+      best = name;
+      u = num(r, "peak_utilization");
+    }
+  if (best.empty()) return nullptr;
+  return {{"resource", best}, {"peak_utilization", u}, {"window", resources[best]["window"]}};
 }
 
 Json analyse_sweep(const Json& axes, const Json& points) {

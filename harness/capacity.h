@@ -45,6 +45,10 @@ inline constexpr double kTracking = 0.95;
 // picking in waves is busy for whole minutes at any load.
 Json resource_use(const Json& report);
 
+// The resource with the highest peak_utilization of a resource_use() result: {resource,
+// peak_utilization, window}, or null when there is none.
+Json busiest_resource(const Json& resources);
+
 // Reads the points of a sweep (sweep.json's "points") on its axes (sweep.json's "axes") into
 // the analysis: curves along the load axis with their saturation, knees and bottleneck,
 // Universal Scalability fits along resource axes, and the recommendations.

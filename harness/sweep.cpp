@@ -471,6 +471,7 @@ Json point_summary(const SweepSpec& spec, std::size_t point, const Json& pooled,
           {"latency", latency},
           {"oversell_rate", pooled["oversell"]["rate"]},
           {"resources", resources},
+          {"busiest", busiest_resource(resources)},
           {"thresholds", thresholds}};
 }
 

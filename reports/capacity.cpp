@@ -33,18 +33,6 @@ std::string resource_phrase(const Json& b) {
   return out;
 }
 
-// The busiest resource of a point, by peak utilisation.
-std::pair<std::string, double> busiest(const Json& point) {
-  std::string best;
-  double u = -1;
-  for (const auto& [name, r] : point["resources"].items())
-    if (num(r, "peak_utilization") > u) {
-      best = name;
-      u = num(r, "peak_utilization");
-    }
-  return {best, u};
-}
-
 std::string main_flow(const Json& sweep) {
   // The flow of the first latency threshold, else order_to_erp.
   for (const auto& t : sweep["thresholds"]) {
@@ -102,11 +90,11 @@ std::string capacity_markdown(const Json& sweep) {
   for (const auto& p : sweep["points"]) {
     md << "| [" << p["id"].get<std::string>() << "](" << p["report"].get<std::string>() << ") |";
     for (const auto& a : sweep["axes"]) md << " " << p["values"][a["path"].get<std::string>()].get<std::string>() << " |";
-    const auto [res, u] = busiest(p);
+    const Json& b = p["busiest"];
     const std::string verdict = p["passed"].get<bool>() ? "pass" : p["integrity_ok"] == false ? "**INTEGRITY FAILED**" : "**fail**";
     md << " " << plain_number(num(p, "customers_per_s"), 4) << "/s | " << plain_number(num(p, "offered_per_s"), 4) << "/s | " << plain_number(num(p, "throughput_per_s"), 4) << "/s | "
        << (p["latency"].contains(flow) ? human_seconds(num(p["latency"][flow], "p99_s")) : "-") << " | " << pct(num(p, "oversell_rate")) << " | "
-       << (res.empty() ? "-" : res + " " + pct(u)) << " | " << verdict << " |\n";
+       << (b.is_object() ? b["resource"].get<std::string>() + " " + pct(num(b, "peak_utilization")) : "-") << " | " << verdict << " |\n";
   }
   if (!an["usl"].empty()) {
     md << "\n## Universal Scalability Law\n\nThroughput X against each resource axis, fitted to X(N) = \xCE\xBB N / (1 + \xCF\x83 (N\xE2\x88\x92" "1) + \xCE\xBA N (N\xE2\x88\x92" "1)).\n\n";

@@ -211,8 +211,7 @@
     const s = section('points', 'Points', 'Each point pooled over its seeds; its report holds everything else.');
     s.appendChild(table(['point'].concat(axes.map(a => a.path), ['demand', 'offered', 'throughput', mainFlow + ' p99', 'oversell', 'busiest resource', 'verdict']),
       points.map(p => {
-        let best = null;
-        for (const [n, r] of Object.entries(p.resources || {})) if (!best || r.peak_utilization > best[1]) best = [n, r.peak_utilization];
+        const best = p.busiest ? [p.busiest.resource, p.busiest.peak_utilization] : null;
         return [pointLink(p)].concat(axes.map(a => p.values[a.path]), [sig(p.customers_per_s, 4) + '/s', sig(p.offered_per_s, 4) + '/s', sig(p.throughput_per_s, 4) + '/s',
           dur((p.latency[mainFlow] || {}).p99_s), pct(p.oversell_rate), best ? best[0] + ' ' + pct(best[1]) : DASH, badge(p)]);
       }), 'l' + axes.map(() => 'l').join('') + 'rrrrrll'));

@@ -7,14 +7,7 @@ set -u
 estate=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); src="$2"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
-say() { echo "FAIL: $*"; fail=1; }
-run() {  # run CODE -- command...   (stdout in $tmp/out, stderr in $tmp/err)
-  local code="$1"; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-  [ "$got" = "$code" ] || { say "'$*' exited $got, expected $code"; cat "$tmp/out" "$tmp/err"; }
-}
-has() { grep -qF -- "$2" "$1" || { say "$1 does not say: $2"; head -40 "$1"; }; }
-json() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+. "$(dirname "$0")/lib.sh"
 
 # A short steady state keeps this quick.
 sc="$tmp/steady.json"
