@@ -6,6 +6,8 @@
 // - MinuteSeries/N: what Metrics does every simulated minute for one flow: N records into
 //   the minute's histogram, then p50/p90/p99 in one pass and a reset. One item = one minute.
 // - Percentiles: p50..p99.9 of a histogram holding 1M values (the end-of-run report).
+// - PartsMerge: a histogram of 1M values written as its parts, read back and merged (what a
+//   sharded sweep's merge does per histogram of every run).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -76,8 +78,25 @@ void BM_Histogram_Percentiles(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+// What a shard costs per histogram and a merge gets back: parts() of a histogram holding 1M
+// values, rebuilt with from_parts() and merged into an accumulator (one item = one histogram).
+void BM_Histogram_PartsMerge(benchmark::State& state) {
+  const auto& v = values();
+  Histogram h;
+  for (const auto x : v) h.record(x);
+  Histogram acc;
+  for (auto _ : state) {
+    const Histogram back = Histogram::from_parts(h.parts());
+    acc.merge(back);
+    benchmark::DoNotOptimize(acc.count());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.counters["buckets"] = static_cast<double>(h.parts().buckets.size());
+}
+
 }  // namespace
 
 BENCHMARK(BM_Histogram_Record);
 BENCHMARK(BM_Histogram_MinuteSeries)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_Histogram_Percentiles);
+BENCHMARK(BM_Histogram_PartsMerge);

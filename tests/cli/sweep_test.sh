@@ -11,7 +11,7 @@ fail=0
 
 # A short steady state keeps this quick.
 sc="$tmp/steady.json"
-sed 's/"duration": "[^"]*"/"duration": "40m"/' "$src/scenarios/steady_state.json" >"$sc"
+sed 's/"duration": "[^"]*"/"duration": "20m"/' "$src/scenarios/steady_state.json" >"$sc"
 vary=(--vary "demand.scale=1..2 step 1" --vary "erp.quota.rate=300/min,900/min")
 
 # Whole, then as 3 shards (separate processes, one --jobs each), merged.
