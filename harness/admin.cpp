@@ -58,7 +58,7 @@ class Admin {
     if (post && p == "/outages") return start_outage(j);
     if (post && p == "/throttle") return throttle(j);
     if (post && p == "/throttle/end") {
-      estate_.restore_quota();
+      estate_.restore_quota(live_.clock_now());
       return reply(200, {{"quota", "as configured"}});
     }
     if (post && p == "/duplicates") return duplicates(j);
@@ -154,7 +154,7 @@ class Admin {
     if (j.contains("burst") && (!j["burst"].is_number() || j["burst"].get<double>() < 1))
       return refuse(422, "/burst: expected a number of requests, at least 1");
     const double burst = j.contains("burst") ? j["burst"].get<double>() : std::max(1.0, *rate);
-    estate_.set_quota(*rate, burst);
+    estate_.set_quota(live_.clock_now(), *rate, burst);
     return reply(200, {{"quota", format_rate(*rate)}, {"burst", burst}});
   }
 

@@ -14,13 +14,17 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/gate.h"
+#include "harness/headroom.h"
+#include "harness/sweep.h"
 #include "harness/live.h"
+#include "harness/outputs.h"
 #include "harness/replicate.h"
 #include "hosts/live/driver.h"
 #include "harness/run.h"
 #include "harness/scenario.h"
 #include "harness/thresholds.h"
 #include "harness/units.h"
+#include "reports/capacity.h"
 #include "reports/compare.h"
 #include "reports/html.h"
 #include "reports/junit.h"
@@ -55,23 +59,6 @@ class Progress {
   bool enabled_;
   std::chrono::steady_clock::time_point last_{};
 };
-
-void write_file(const fs::path& path, const std::string& text) {
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  f.close();
-  if (!f) throw InputError(path.string(), "", "cannot write the file");
-}
-
-// Every rendering of one run, beside its report.json.
-void write_run_outputs(const fs::path& dir, const Json& report) {
-  write_file(dir / "report.json", report.dump(2) + "\n");
-  write_file(dir / "summary.md", reports::run_markdown(report));
-  write_file(dir / "junit.xml", reports::junit_xml({report}, "estate " + report["scenario"]["name"].get<std::string>()));
-  write_file(dir / "report.html", reports::render_html(report));
-}
 
 // "--vs 'a=1 b.c=hello world d={"x": 1}'" -> a=1, b.c=hello world, d={"x": 1}: a word without
 // '=' continues the previous change, so values may contain spaces.
@@ -117,6 +104,9 @@ struct Options {
   std::vector<std::string> sets, thresholds;
   std::optional<std::uint64_t> seed;
   std::vector<std::string> vs;
+  // capacity planning
+  std::vector<std::string> vary;
+  std::string shard, tolerance = "2%";
   std::string out_dir, baseline_file, max_regression = "10%";
   unsigned jobs = 0, seeds = 1;
   bool timing = false, quiet = false, strict = false;
@@ -463,6 +453,98 @@ int cmd_baseline(const Options& o, std::ostream& out) {
   return kExitOk;
 }
 
+fs::path sweep_dir(const Options& o, const std::string& name) {
+  return o.out_dir.empty() ? fs::path("out") / (name + "-sweep") : fs::path(o.out_dir);
+}
+
+// Prints the capacity answer (or, with --quiet, nothing but integrity failures).
+int finish_sweep(const Options& o, const SweepSpec& spec, const SweepResult& result, const fs::path& dir, std::ostream& out,
+                 std::ostream& err) {
+  write_sweep(dir, spec, result);
+  if (!o.quiet) {
+    out << "sweep: " << spec.points() << " points x " << spec.seeds.size() << (spec.seeds.size() == 1 ? " seed" : " seeds") << "; "
+        << (dir / "capacity.html").string() << "\n";
+    for (const auto& line : reports::capacity_answer(result.sweep)) out << "  " << line << "\n";
+  }
+  if (result.exit_code == kExitIntegrity) {
+    err << "estate: integrity FAILED at some points of the sweep (" << (dir / "capacity.md").string() << "):\n";
+    for (const auto& p : result.sweep["points"])
+      if (p["integrity_ok"] == false) err << "  - " << p["id"].get<std::string>() << "\n";
+    return kExitIntegrity;
+  }
+  return kExitOk;
+}
+
+int cmd_sweep(const Options& o, std::ostream& out, std::ostream& err) {
+  if (o.vary.empty()) throw InputError("--vary", "", "expected at least one --vary PATH=VALUES");
+  SweepSpec spec;
+  spec.file = o.inputs.at(0);
+  spec.document = read_scenario_document(spec.file);
+  spec.sets = o.sets;
+  spec.thresholds = o.thresholds;
+  for (const auto& v : o.vary) {
+    spec.axes.push_back(parse_vary(v));
+    for (std::size_t a = 0; a + 1 < spec.axes.size(); ++a)
+      if (spec.axes[a].path == spec.axes.back().path) throw InputError("--vary", "", v + ": " + spec.axes[a].path + " is varied twice");
+  }
+  if (spec.points() > 10000) throw InputError("--vary", "", "expected at most 10000 points, got " + std::to_string(spec.points()));
+  std::vector<Scenario> scenarios;
+  for (std::size_t p = 0; p < spec.points(); ++p) scenarios.push_back(spec.scenario(p));  // every error before any run
+  spec.seeds = replication_seeds(o.seed.value_or(scenarios.front().seed), check_seeds(o));
+  const std::optional<Shard> shard = o.shard.empty() ? std::nullopt : std::optional<Shard>(parse_shard(o.shard));
+  Progress progress(!o.quiet);
+  auto tick = [&](std::size_t done, std::size_t total) { progress(static_cast<double>(done) / static_cast<double>(total)); };
+  std::vector<Unit> units = run_units(spec, scenarios, shard.value_or(Shard{}), o.jobs, tick);
+  progress.done();
+  const fs::path dir = sweep_dir(o, scenarios.front().name);
+  if (shard) {
+    char name[64];
+    std::snprintf(name, sizeof name, "shard-%04u-of-%04u.json", shard->index, shard->count);
+    write_file(dir / name, shard_json(spec, *shard, units).dump() + "\n");
+    if (!o.quiet)
+      out << "shard " << shard->index << "/" << shard->count << ": " << units.size() << " of " << spec.points() * spec.seeds.size()
+          << " runs written to " << (dir / name).string() << "; combine the shards with 'estate merge'\n";
+    return kExitOk;
+  }
+  return finish_sweep(o, spec, assemble_sweep(spec, scenarios, std::move(units)), dir, out, err);
+}
+
+int cmd_merge(const Options& o, std::ostream& out, std::ostream& err) {
+  auto [spec, units] = read_shards(o.inputs);
+  std::vector<Scenario> scenarios;
+  for (std::size_t p = 0; p < spec.points(); ++p) scenarios.push_back(spec.scenario(p));
+  return finish_sweep(o, spec, assemble_sweep(spec, scenarios, std::move(units)), sweep_dir(o, scenarios.front().name), out, err);
+}
+
+int cmd_headroom(const Options& o, std::ostream& out) {
+  HeadroomOptions h;
+  h.file = o.inputs.at(0);
+  h.document = read_scenario_document(h.file);
+  h.sets = o.sets;
+  h.thresholds = o.thresholds;
+  if (!o.vary.empty()) h.vary = o.vary.front();
+  if (o.vary.size() > 1) throw InputError("--vary", "", "headroom searches one path; got " + std::to_string(o.vary.size()));
+  const auto tol = parse_percent(o.tolerance);
+  if (!tol) throw InputError("--tolerance", "", "expected a percentage like 2%, got \"" + o.tolerance + "\"");
+  h.tolerance = *tol;
+  h.jobs = o.jobs;
+  const Scenario sc = load_scenario(h.file, o.sets);
+  h.seeds = replication_seeds(o.seed.value_or(sc.seed), check_seeds(o));
+  const Json result = find_headroom(h);
+  const fs::path dir = o.out_dir.empty() ? fs::path("out") / (sc.name + "-headroom") : fs::path(o.out_dir);
+  write_file(dir / "headroom.json", result.dump(2) + "\n");
+  std::string md = "# Headroom: " + sc.name + "\n\n**" + result["answer"].get<std::string>() + "**\n\nThresholds:\n\n";
+  for (const auto& t : result["thresholds"]) md += "- `" + t.get<std::string>() + "`\n";
+  md += "\nPer seed:\n\n| seed | holds at | fails at | runs |\n|---:|---:|---:|---:|\n";
+  for (const auto& s : result["per_seed"])
+    md += "| " + std::to_string(s["seed"].get<std::uint64_t>()) + " | " + (s["holds_at"].is_null() ? "-" : s["holds_at"].get<std::string>()) + " | " +
+          (s["fails_at"].is_null() ? "-" : s["fails_at"].get<std::string>()) + " | " + std::to_string(s["probes"].size()) + " |\n";
+  md += "\nMethod: " + result["method"].get<std::string>() + ".\n";
+  write_file(dir / "headroom.md", md);
+  if (!o.quiet) out << result["answer"].get<std::string>() << "\n" << "(" << (dir / "headroom.md").string() << ")\n";
+  return kExitOk;
+}
+
 int cmd_compare(const Options& o, std::ostream& out) {
   const Json a = load_report(o.inputs.at(0));
   const Json b = load_report(o.inputs.at(1));
@@ -589,6 +671,37 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   drive->add_flag("--poisson", o.poisson, "Poisson arrivals instead of evenly spaced ones.");
   drive->add_option("--out", o.out_dir, "Also write the result (JSON) to this file.");
 
+  auto* sweep = app.add_subcommand("sweep", "Capacity planning: run a scenario over every combination of --vary values (each point on the same seeds, replicated), find knees, saturation and the bottleneck; write sweep.json, capacity.md, capacity.html and each point's report.");
+  sweep->add_option("scenario", o.inputs, "Scenario file.")->required()->expected(1);
+  sweep->add_option("--vary", o.vary, "PATH=VALUES: a list (demand.scale=1,2,4) or a range with a step, units allowed (erp.quota.rate=300/min..1200/min step 150/min); repeat for a grid.")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  o.seeds = 3;
+  sweep->add_option("--seeds", o.seeds, "Replications per point (seed, seed+1, ...), pooled like run --seeds.")->capture_default_str();
+  sweep->add_option("--seed", o.seed, "First seed (default: the scenario's).");
+  sweep->add_option("--jobs", o.jobs, "Runs in parallel (default: one per core).");
+  sweep->add_option("--out", o.out_dir, "Output folder (default: out/<scenario name>-sweep).");
+  sweep->add_option("--shard", o.shard, "Run only slice I of N (I/N, 0 <= I < N), or N with the index from $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) or $SLURM_ARRAY_TASK_ID (Slurm arrays); writes OUT/shard-I-of-N.json for 'estate merge'.");
+  add_sets(sweep);
+  sweep->add_flag("--quiet", o.quiet, "Print nothing but integrity failures.");
+
+  auto* merge = app.add_subcommand("merge", "Combine the shards of a sweep (from 'estate sweep --shard', on any machines) into the sweep's outputs, histograms merged exactly: the same bytes as the sweep run whole.");
+  merge->add_option("shards", o.inputs, "Shard files, or folders holding them.")->required();
+  merge->add_option("--out", o.out_dir, "Output folder (default: out/<scenario name>-sweep).");
+  merge->add_flag("--quiet", o.quiet, "Print nothing but integrity failures.");
+
+  auto* headroom = app.add_subcommand("headroom", "Search for the largest demand multiplier (or, for a resource, its smallest value) at which every threshold holds, by bisection on each seed; say which threshold breaks first and what the bottleneck is.");
+  headroom->add_option("scenario", o.inputs, "Scenario file (with thresholds, or --threshold).")->required()->expected(1);
+  headroom->add_option("--vary", o.vary, "What to search: demand.scale (the default; from 1, doubling or halving to bracket), a channel's rate, or a resource with its range, PATH=LOW..HIGH (erp.quota.rate=100/min..2000/min).")
+      ->expected(1);
+  headroom->add_option("--seeds", o.seeds, "Seeds, each searched on its own; the answer's 95% interval is over them.")->capture_default_str();
+  headroom->add_option("--seed", o.seed, "First seed (default: the scenario's).");
+  headroom->add_option("--tolerance", o.tolerance, "Stop when the passing and failing values are this close (relative; integer ranges: 1 apart).")->capture_default_str();
+  headroom->add_option("--jobs", o.jobs, "Seeds searched in parallel (default: one per core).");
+  headroom->add_option("--out", o.out_dir, "Output folder for headroom.json and headroom.md (default: out/<scenario name>-headroom).");
+  add_sets(headroom);
+  headroom->add_flag("--quiet", o.quiet, "Print nothing.");
+
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of scenario files (scenarios/schema.json is this output).");
 
   try {
@@ -616,6 +729,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*live) return cmd_live(o, out, err);
     if (*serve) return cmd_serve(o, out);
     if (*drive) return cmd_drive(o, out);
+    if (*sweep) return cmd_sweep(o, out, err);
+    if (*merge) return cmd_merge(o, out, err);
+    if (*headroom) return cmd_headroom(o, out);
   } catch (const InputError& e) {
     err << "estate: " << e.what() << "\n";
     return kExitInput;

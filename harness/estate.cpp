@@ -73,7 +73,7 @@ std::vector<mocks::DemandGroup> demand_groups(const Scenario& sc, std::size_t ch
   for (std::size_t g = 0; g < groups.size(); ++g) {
     double share = 0;
     for (double w : groups[g].weights) share += w;
-    groups[g].orders_per_s = sim::RateProfile(sc.channels[channel].rate_per_s * share / total, sc.duration);
+    groups[g].orders_per_s = sim::RateProfile(sc.channels[channel].rate_per_s * sc.demand_scale * share / total, sc.duration);
     for (std::size_t p = 0; p < promos.size(); ++p)
       if (sigs[g] >> p & 1u) apply_promotion(groups[g].orders_per_s, *promos[p]);
   }

@@ -58,8 +58,8 @@ class Estate {
   // A physical stock change at a location; returns the units applied.
   std::int64_t move_stock(hosts::Host& host, std::size_t location, model::SkuId sku, std::int64_t delta,
                           model::MovementType type, bool reported);
-  void set_quota(double per_s, double burst) { erp_->set_quota(per_s, burst); }
-  void restore_quota() { erp_->restore_quota(); }
+  void set_quota(sim::Tick now, double per_s, double burst) { erp_->set_quota(now, per_s, burst); }
+  void restore_quota(sim::Tick now) { erp_->restore_quota(now); }
   // How a channel or a location delivers to the pipeline (duplicates, reordering).
   mocks::Redelivery& outbound(const SystemRef& source);
 

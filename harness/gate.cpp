@@ -93,7 +93,6 @@ Json make_baseline(const std::vector<Json>& reports, const BaselineStamp& stamp)
           {"scenarios", scenarios}};
 }
 
-namespace {
 Json read_json_file(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "", "cannot read the file");
@@ -105,7 +104,6 @@ Json read_json_file(const std::string& file) {
     throw InputError(file, "", std::string("not valid JSON (") + e.what() + ")");
   }
 }
-}  // namespace
 
 Json load_baseline(const std::string& file) {
   Json b = read_json_file(file);

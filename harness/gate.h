@@ -31,6 +31,8 @@ Json load_baseline(const std::string& file);
 const Json& baseline_for(const Json& baseline, const std::string& baseline_file, const Scenario& scenario, bool strict,
                          std::vector<std::string>& warnings);
 
+// Reads a JSON file (comments allowed); InputError when it cannot be read or parsed.
+Json read_json_file(const std::string& file);
 // Loads a report.json (InputError on anything else).
 Json load_report(const std::string& file);
 

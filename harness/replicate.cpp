@@ -110,7 +110,7 @@ RunResult pool_runs(const Scenario& sc, std::vector<RunResult> runs, const RunOp
   Json pooled = runs.front().report;
   std::vector<const Json*> reports;
   for (const auto& r : runs) reports.push_back(&r.report);
-  for (const char* section : {"latency", "oversell", "reconciliation", "integrity", "retries", "stages", "outages", "windows", "run"})
+  for (const char* section : {"latency", "oversell", "reconciliation", "integrity", "retries", "stages", "quota", "outages", "windows", "run"})
     if (pooled.contains(section)) average_leaves(pooled[section], reports, std::string("/") + section);
   // Latency from the merged histograms: percentiles of all the seeds' samples together.
   for (std::size_t h = 0; h < runs.front().histograms.size(); ++h) {

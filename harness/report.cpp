@@ -316,6 +316,7 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
     stages[owned.station->name()] = std::move(st);
   }
   report["stages"] = stages;
+  report["quota"] = facts.quota;
   report["outages"] = outage_recovery(metrics.outages_json(), stages, end, series_interval(sc));
   report["windows"] = metrics.windows_json();
   report["timeline"] = timeline_json(sc);

@@ -30,6 +30,7 @@ struct RunFacts {
   bool interrupted = false;
   std::vector<std::string> busy_at_end;
   Json station_series = Json::object();  // station name -> series points
+  Json quota = Json::object();           // the ERP quota's use: report.json's "quota"
   // Every station at the end of the demand period (estate.stations() order); unset when the
   // run stopped before it.
   std::optional<std::vector<StationSnapshot>> demand_end;

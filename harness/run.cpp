@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <utility>
 
 #include "harness/estate.h"
 #include "harness/report.h"
@@ -55,19 +57,70 @@ class StationSampler {
     model::Address owner;
     sim::Station* station;
     std::uint64_t departures = 0;
+    double busy_area = 0;
     Json points = Json::array();
   };
   static void read(Sampled& sm, Tick t, double span_s) {
+    sm.station->advance(std::max(t, sm.station->observed_until()));  // a live owner may be ahead
     const std::uint64_t dep = sm.station->stats().departures;
+    const double busy_area = sm.station->stats().area_busy;  // tick-servers
+    const double capacity = static_cast<double>(sim::from_seconds(span_s)) * sm.station->servers();
     sm.points.push_back({{"t_s", round6(sim::to_seconds(t))},
                          {"throughput_per_s", round6(static_cast<double>(dep - sm.departures) / span_s)},
+                         {"utilization", round6(capacity > 0 ? (busy_area - sm.busy_area) / capacity : 0.0)},
                          {"queue", sm.station->waiting()},
                          {"peak_queue", sm.station->take_window_peak()},
                          {"busy", sm.station->busy()}});
     sm.departures = dep;
+    sm.busy_area = busy_area;
   }
   std::vector<Sampled> sampled_;
   Tick last_sample_ = 0;
+};
+
+// The ERP quota's use: requests let through against tokens offered, over the demand period
+// and per series interval (the peak says when the quota was tightest).
+class QuotaSampler {
+ public:
+  explicit QuotaSampler(Estate& estate) : estate_(estate) {}
+  void sample(hosts::Host& host, Tick t) {
+    const auto [granted, offered] = read(host, t);
+    const double span_offered = offered - offered_;
+    const double use = span_offered > 0 ? static_cast<double>(granted - granted_) / span_offered : 0.0;
+    points_.push_back({{"t_s", round6(sim::to_seconds(t))}, {"granted", granted - granted_}, {"utilization", round6(use)}});
+    if (t <= estate_.scenario().duration && span_offered > 0 && use > peak_) {
+      peak_ = use;
+      peak_at_ = t;
+    }
+    granted_ = granted;
+    offered_ = offered;
+  }
+  void demand_end(hosts::Host& host, Tick t) { at_demand_end_ = read(host, t); }
+  Json json(hosts::Host& host, Tick end) {
+    const auto [granted, offered] = at_demand_end_ ? *at_demand_end_ : read(host, end);
+    return {{"rate_per_s", round6(estate_.scenario().erp.quota_per_s)},
+            {"applies", offered > 0},
+            {"period", "demand"},
+            {"granted", granted},
+            {"offered", round6(offered)},
+            {"utilization", round6(offered > 0 ? static_cast<double>(granted) / offered : 0.0)},
+            {"peak_utilization", round6(peak_)},
+            {"peak_at_s", round6(sim::to_seconds(peak_at_))},
+            {"series", std::move(points_)}};
+  }
+
+ private:
+  std::pair<std::uint64_t, double> read(hosts::Host& host, Tick t) {
+    std::pair<std::uint64_t, double> out;
+    host.as(estate_.erp_address(), [&](model::Context&) { out = {estate_.erp().quota_granted(), estate_.erp().quota_offered(t)}; });
+    return out;
+  }
+  Estate& estate_;
+  std::uint64_t granted_ = 0;
+  double offered_ = 0, peak_ = 0;
+  Tick peak_at_ = 0;
+  std::optional<std::pair<std::uint64_t, double>> at_demand_end_;
+  Json points_ = Json::array();
 };
 
 }  // namespace
@@ -90,6 +143,7 @@ RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
   const Tick chunk = std::max<Tick>(sim::seconds(1), sc.duration / 200);
   const Tick drain_limit = sc.duration + sc.drain_max;
   StationSampler sampler(estate);
+  QuotaSampler quota(estate);
   const Tick interval = series_interval(sc);
   Tick next_sample = interval;
 
@@ -98,11 +152,15 @@ RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
     if (now == next_sample) {
       host.read_state([&] { estate.metrics().sample(now); });
       sampler.sample(host, now);
+      quota.sample(host, now);
       // During the drain, samples thin out as it goes on (a 24h drain adds ~150 points).
       const Tick into_drain = std::max<Tick>(0, next_sample - sc.duration);
       next_sample += std::max(interval, into_drain / 20 / interval * interval);
     }
-    if (now >= sc.duration && !facts.demand_end) facts.demand_end = sampler.snapshot(host, now);
+    if (now >= sc.duration && !facts.demand_end) {
+      facts.demand_end = sampler.snapshot(host, now);
+      quota.demand_end(host, now);
+    }
     if (now >= sc.duration) {
       if (host.quiescent()) {
         if (final_recon) {
@@ -141,6 +199,7 @@ RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
   facts.document_values = host.document_values();
   if (!facts.drained) facts.busy_at_end = host.busy();
   facts.station_series = sampler.series();
+  facts.quota = quota.json(host, facts.end);
   if (options.progress) options.progress(1.0);
   facts.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return facts;

@@ -607,6 +607,9 @@ void read_scenario(Node& root, Scenario& sc) {
   read_catalogue(root, sc);
   read_locations(root, sc, names);
   read_channels(root, sc, names);
+  Node demand = root.object("demand", "Demand as a whole, over every channel.");
+  sc.demand_scale = demand.number("scale", 1.0, "Multiplies every channel's order rate, promotions included (3 for three times today's demand). Stock stays sized from the rates as written.", 0.001, 1000.0);
+  demand.finish();
   read_erp(root, sc);
   read_pipeline(root, sc, names);
   read_timeline(root, sc, names);
@@ -728,6 +731,10 @@ std::string apply_override(Json& doc, const std::string& assignment, const std::
 }
 
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& changes) {
+  return scenario_from_document(read_scenario_document(file), file, sets, changes);
+}
+
+Json read_scenario_document(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "", "cannot read the file");
   std::stringstream buf;
@@ -752,10 +759,15 @@ Scenario load_scenario(const std::string& file, const std::vector<std::string>& 
     throw InputError(file, "", "line " + std::to_string(line) + ", column " + std::to_string(col) + ": not valid JSON (" +
                                    (colon == std::string::npos ? what : what.substr(colon)) + ")");
   }
+  return doc;
+}
+
+Scenario scenario_from_document(Json doc, const std::string& file, const std::vector<std::string>& sets,
+                                const std::vector<std::string>& changes, const std::string& change_flag) {
   Origin origin{file, {}};
   const std::string file_hash = scenario_hash(doc);
   for (const auto& s : sets) origin.overrides.emplace_back(apply_override(doc, s, file, "--set"), "--set " + s);
-  for (const auto& s : changes) origin.overrides.emplace_back(apply_override(doc, s, file, "--vs"), "--vs " + s);
+  for (const auto& s : changes) origin.overrides.emplace_back(apply_override(doc, s, file, change_flag), change_flag + " " + s);
   Json overrides = Json::array();
   for (const auto& [pointer, typed] : origin.overrides) overrides.push_back(typed);
   Scenario sc = parse_scenario(doc, origin);

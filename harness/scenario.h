@@ -128,6 +128,11 @@ struct Scenario {
   std::int64_t min_units = 5;
   std::int64_t safety_stock = 0;
 
+  // Every channel's order rate (promotions included) is multiplied by this: "3x last Black
+  // Friday" is one knob. Stock is sized from the demand as written (catalogue.cover), so a
+  // larger scale sells the same shelves faster.
+  double demand_scale = 1.0;
+
   std::vector<LocationSpec> locations;
   std::vector<ChannelSpec> channels;
   mocks::ErpConfig erp;
@@ -146,6 +151,13 @@ struct Scenario {
 // `changes` are further overrides named --vs in messages (the B side of an A/B).
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& sets,
                        const std::vector<std::string>& changes = {});
+// A scenario file's JSON (comments allowed), unvalidated; InputError naming the line and
+// column when it is not JSON.
+Json read_scenario_document(const std::string& file);
+// The same from the file's document, already read (`file` names it in messages); `changes`
+// are named `change_flag` in messages (--vs, --vary).
+Scenario scenario_from_document(Json doc, const std::string& file, const std::vector<std::string>& sets,
+                                const std::vector<std::string>& changes = {}, const std::string& change_flag = "--vs");
 Scenario parse_scenario(const Json& doc, const Origin& origin);
 // Applies one "path=value" override to the document; returns the JSON pointer it set.
 std::string apply_override(Json& doc, const std::string& assignment, const std::string& file,

@@ -34,7 +34,7 @@ void schedule_end(Estate& estate, hosts::Host& host, const TimelineEvent& ev) {
       break;
     }
     case K::throttle:
-      host.at(end, [e] { e->restore_quota(); });
+      host.at(end, [e, end] { e->restore_quota(end); });
       break;
     case K::late_batch:
       if (ev.source.kind == SystemRef::Kind::channel) {
@@ -104,7 +104,7 @@ void schedule_start(Estate& estate, hosts::Host& host, const TimelineEvent& ev) 
       break;
     }
     case K::throttle:
-      host.at(ev.at, [e, ev] { e->set_quota(ev.quota_per_s, ev.burst); });
+      host.at(ev.at, [e, ev] { e->set_quota(ev.at, ev.quota_per_s, ev.burst); });
       break;
     case K::late_batch:
       if (ev.source.kind == SystemRef::Kind::channel) {

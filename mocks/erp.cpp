@@ -26,14 +26,18 @@ Erp::Erp(ErpConfig config, const model::OrderBook& book, model::Observer& observ
   applied_.assign(on_hand_.size(), 0);
 }
 
-void Erp::set_quota(double per_s, double burst) {
+void Erp::set_quota(Tick now, double per_s, double burst) {
+  offered_ = quota_offered(now);
+  offered_at_ = now;
   quota_on_ = true;
   quota_per_s_ = per_s;
   burst_ = burst;
   tokens_ = std::min(tokens_, burst_);
 }
 
-void Erp::restore_quota() {
+void Erp::restore_quota(Tick now) {
+  offered_ = quota_offered(now);
+  offered_at_ = now;
   quota_on_ = config_.quota_per_s > 0;
   quota_per_s_ = config_.quota_per_s;
   burst_ = config_.burst;
@@ -50,6 +54,7 @@ bool Erp::take_token(Tick now, Tick& retry_after) {
   refilled_at_ = now;
   if (tokens_ >= 1.0) {
     tokens_ -= 1.0;
+    ++granted_;
     return true;
   }
   retry_after = std::max<Tick>(1, sim::from_seconds(std::ceil((1.0 - tokens_) / quota_per_s_ * 1000) / 1000));

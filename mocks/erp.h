@@ -42,9 +42,16 @@ class Erp final : public model::Component {
 
   // Control plane (timeline).
   void set_outage(const Outage& outage) { outage_ = outage; }
-  // A throttle: the quota drops to per_s (0: nothing gets through) for a while.
-  void set_quota(double per_s, double burst);
-  void restore_quota();
+  // A throttle: the quota drops to per_s (0: nothing gets through) for a while, from `now`.
+  void set_quota(sim::Tick now, double per_s, double burst);
+  void restore_quota(sim::Tick now);
+  // The quota's use: requests it let through, and the tokens it offered (its rate integrated
+  // over the time it was in force, up to `now`). No quota in force offers nothing.
+  std::uint64_t quota_granted() const { return granted_; }
+  double quota_offered(sim::Tick now) const {
+    return offered_ + (quota_on_ ? quota_per_s_ * sim::to_seconds(now - offered_at_) : 0.0);
+  }
+  double quota_rate() const { return quota_on_ ? quota_per_s_ : 0.0; }
 
   std::int64_t on_hand(model::LocId loc, model::SkuId sku) const { return on_hand_[index(loc, sku)]; }
   std::span<const std::int64_t> on_hand_row(model::LocId loc) const {
@@ -79,6 +86,9 @@ class Erp final : public model::Component {
   double burst_;
   double tokens_;
   sim::Tick refilled_at_ = 0;
+  std::uint64_t granted_ = 0;
+  double offered_ = 0;
+  sim::Tick offered_at_ = 0;
   std::vector<std::int64_t> on_hand_;
   std::vector<std::uint64_t> applied_;
   sim::FlatSet64 keys_;

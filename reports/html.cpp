@@ -118,6 +118,10 @@ std::string render_html(const nlohmann::ordered_json& report) {
   std::string name = "estate report";
   if (const auto sc = report.find("scenario"); sc != report.end() && sc->is_object())
     if (const auto n = sc->find("name"); n != sc->end() && n->is_string()) name = n->get<std::string>() + " \xE2\x80\x94 estate report";
+  return html_page(name, page_data(report), html_assets::page_js(), "report.json");
+}
+
+std::string html_page(const std::string& name, const nlohmann::ordered_json& data, std::string_view script, const std::string& source) {
   std::string html;
   html.reserve(512 * 1024);
   html += "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
@@ -129,11 +133,11 @@ std::string render_html(const nlohmann::ordered_json& report) {
   html += "<style>\n" + raw_text(html_assets::page_css()) + "\n</style>\n";
   html += "</head>\n<body>\n";
   html += "<noscript><p class=\"noscript\">This report draws its tables and charts with JavaScript, which is off. "
-          "The same figures are in report.json beside this file.</p></noscript>\n";
+          "The same figures are in " + source + " beside this file.</p></noscript>\n";
   html += "<main id=\"report\"></main>\n";
-  html += "<script type=\"application/json\" id=\"estate-data\">" + script_json(page_data(report)) + "</script>\n";
+  html += "<script type=\"application/json\" id=\"estate-data\">" + script_json(data) + "</script>\n";
   html += "<script>\n" + raw_text(html_assets::uplot_js()) + "\n</script>\n";
-  html += "<script>\n" + raw_text(html_assets::page_js()) + "\n</script>\n";
+  html += "<script>\n" + raw_text(script) + "\n</script>\n";
   html += "</body>\n</html>\n";
   return html;
 }

@@ -10,5 +10,6 @@ std::string_view uplot_js();   // third_party/uplot/dist/uPlot.iife.min.js
 std::string_view uplot_css();  // third_party/uplot/dist/uPlot.min.css
 std::string_view page_js();    // reports/html_page.js: builds the page from the embedded data
 std::string_view page_css();   // reports/html_page.css
+std::string_view capacity_js();  // reports/capacity_page.js: builds capacity.html from sweep.json
 
 }  // namespace estate::reports::html_assets

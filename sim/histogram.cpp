@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
 
 #include "sim/assert.h"
 
@@ -55,6 +57,46 @@ void Histogram::record(std::int64_t value, std::uint64_t times) {
   }
   count_ += times;
   sum_ += static_cast<double>(value) * static_cast<double>(times);
+}
+
+Histogram::Parts Histogram::parts() const {
+  Parts p;
+  if (count_ == 0) return p;
+  for (std::size_t i = lo_; i <= hi_; ++i)
+    if (counts_[i]) p.buckets.emplace_back(i, counts_[i]);
+  p.sum = sum_;
+  p.min = min_;
+  p.max = max_;
+  return p;
+}
+
+Histogram Histogram::from_parts(const Parts& p) {
+  Histogram h;
+  if (p.buckets.empty()) return h;
+  const std::size_t limit = index_of(std::numeric_limits<std::uint64_t>::max()) + 1;
+  std::size_t prev = 0;
+  for (std::size_t k = 0; k < p.buckets.size(); ++k) {
+    const auto [i, n] = p.buckets[k];
+    if (i >= limit || (k > 0 && i <= prev)) throw std::invalid_argument("bucket indices must ascend within the range of values");
+    if (n == 0) throw std::invalid_argument("a bucket's count must be at least 1");
+    prev = i;
+  }
+  if (p.min < 0 || p.min > p.max) throw std::invalid_argument("min must be at least 0 and at most max");
+  h.lo_ = p.buckets.front().first;
+  h.hi_ = p.buckets.back().first;
+  if (index_of(static_cast<std::uint64_t>(p.min)) != h.lo_ || index_of(static_cast<std::uint64_t>(p.max)) != h.hi_)
+    throw std::invalid_argument("min and max must fall in the lowest and highest buckets");
+  h.counts_.assign(h.hi_ + 1, 0);
+  h.blocks_.assign(h.hi_ / kBlock + 1, 0);
+  for (const auto& [i, n] : p.buckets) {
+    h.counts_[i] = n;
+    h.blocks_[i / kBlock] += n;
+    h.count_ += n;
+  }
+  h.sum_ = p.sum;
+  h.min_ = p.min;
+  h.max_ = p.max;
+  return h;
 }
 
 void Histogram::merge(const Histogram& other) {

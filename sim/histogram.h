@@ -14,6 +14,7 @@
 // Histograms merge by adding counts, so per-run or per-shard results combine exactly.
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace estate::sim {
@@ -53,6 +54,19 @@ class Histogram {
   static std::size_t index_of(std::uint64_t value);
   static std::uint64_t bucket_low(std::size_t index);
   static std::uint64_t bucket_width(std::size_t index);
+
+  // What a histogram is, for writing it out and reading it back in another process: every
+  // non-empty bucket as (index, count), ascending, and the exact sum, min and max. A histogram
+  // rebuilt from its parts gives the same percentiles and merges the same as the original.
+  struct Parts {
+    std::vector<std::pair<std::size_t, std::uint64_t>> buckets;
+    double sum = 0;
+    std::int64_t min = 0, max = 0;
+  };
+  Parts parts() const;
+  // Throws std::invalid_argument when the parts cannot be a histogram's (indices not
+  // ascending or beyond the range of values, a zero count, min above max).
+  static Histogram from_parts(const Parts& parts);
 
   // Buckets held (the memory bound): one past the highest bucket ever used.
   std::size_t buckets_held() const { return counts_.size(); }

@@ -385,3 +385,32 @@ TEST_CASE("histogram memory follows the highest value and reuse after reset is e
 
 }  // namespace
 }  // namespace estate::sim
+
+TEST_CASE("a histogram rebuilt from its parts has the same percentiles and merges the same", "[histogram]") {
+  estate::sim::Rng rng(7);
+  estate::sim::Histogram a, b;
+  for (int i = 0; i < 20000; ++i) a.record(static_cast<std::int64_t>(rng.uniform01() * 1e9));
+  for (int i = 0; i < 5000; ++i) b.record(static_cast<std::int64_t>(rng.uniform01() * 3e6) + 17);
+  const auto ra = estate::sim::Histogram::from_parts(a.parts());
+  CHECK(ra.count() == a.count());
+  CHECK(ra.min() == a.min());
+  CHECK(ra.max() == a.max());
+  CHECK(ra.mean() == a.mean());
+  for (double q : {0.0, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0}) CHECK(ra.percentile(q) == a.percentile(q));
+  estate::sim::Histogram m1 = a, m2 = ra;
+  m1.merge(b);
+  m2.merge(estate::sim::Histogram::from_parts(b.parts()));
+  CHECK(m2.parts().buckets == m1.parts().buckets);
+  CHECK(m2.mean() == m1.mean());
+  CHECK(estate::sim::Histogram::from_parts({}).count() == 0);
+}
+
+TEST_CASE("parts that cannot be a histogram's are refused", "[histogram]") {
+  using H = estate::sim::Histogram;
+  CHECK_THROWS_AS(H::from_parts({{{5, 1}, {3, 1}}, 8, 3, 5}), std::invalid_argument);    // not ascending
+  CHECK_THROWS_AS(H::from_parts({{{5, 0}}, 0, 5, 5}), std::invalid_argument);            // zero count
+  CHECK_THROWS_AS(H::from_parts({{{5, 1}}, 5, 6, 5}), std::invalid_argument);            // min > max
+  CHECK_THROWS_AS(H::from_parts({{{5, 1}, {9, 1}}, 14, 4, 9}), std::invalid_argument);   // min outside lowest bucket
+  CHECK_THROWS_AS(H::from_parts({{{1u << 30, 1}}, 1, 1, 1}), std::invalid_argument);     // beyond the range
+  CHECK(H::from_parts({{{5, 2}, {9, 1}}, 19, 5, 9}).percentile(1.0) == 9);
+}
