@@ -109,6 +109,7 @@ struct Options {
   std::string shard, tolerance = "2%";
   std::string out_dir, baseline_file, max_regression = "10%";
   unsigned jobs = 0, seeds = 1;
+  unsigned capacity_seeds = 3;  // sweep and headroom replicate by default; run, gate and baseline do not
   bool timing = false, quiet = false, strict = false;
   // live mode
   bool live = false;
@@ -676,8 +677,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   sweep->add_option("--vary", o.vary, "PATH=VALUES: a list (demand.scale=1,2,4) or a range with a step, units allowed (erp.quota.rate=300/min..1200/min step 150/min); repeat for a grid.")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  o.seeds = 3;
-  sweep->add_option("--seeds", o.seeds, "Replications per point (seed, seed+1, ...), pooled like run --seeds.")->capture_default_str();
+  sweep->add_option("--seeds", o.capacity_seeds, "Replications per point (seed, seed+1, ...), pooled like run --seeds.")->capture_default_str();
   sweep->add_option("--seed", o.seed, "First seed (default: the scenario's).");
   sweep->add_option("--jobs", o.jobs, "Runs in parallel (default: one per core).");
   sweep->add_option("--out", o.out_dir, "Output folder (default: out/<scenario name>-sweep).");
@@ -694,7 +694,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   headroom->add_option("scenario", o.inputs, "Scenario file (with thresholds, or --threshold).")->required()->expected(1);
   headroom->add_option("--vary", o.vary, "What to search: demand.scale (the default; from 1, doubling or halving to bracket), a channel's rate, or a resource with its range, PATH=LOW..HIGH (erp.quota.rate=100/min..2000/min).")
       ->expected(1);
-  headroom->add_option("--seeds", o.seeds, "Seeds, each searched on its own; the answer's 95% interval is over them.")->capture_default_str();
+  headroom->add_option("--seeds", o.capacity_seeds, "Seeds, each searched on its own; the answer's 95% interval is over them.")->capture_default_str();
   headroom->add_option("--seed", o.seed, "First seed (default: the scenario's).");
   headroom->add_option("--tolerance", o.tolerance, "Stop when the passing and failing values are this close (relative; integer ranges: 1 apart).")->capture_default_str();
   headroom->add_option("--jobs", o.jobs, "Seeds searched in parallel (default: one per core).");
@@ -729,6 +729,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*live) return cmd_live(o, out, err);
     if (*serve) return cmd_serve(o, out);
     if (*drive) return cmd_drive(o, out);
+    if (*sweep || *headroom) o.seeds = o.capacity_seeds;
     if (*sweep) return cmd_sweep(o, out, err);
     if (*merge) return cmd_merge(o, out, err);
     if (*headroom) return cmd_headroom(o, out);

@@ -4,7 +4,12 @@
 // when they are hit, like the event budget.
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 
+#include "harness/cli.h"
 #include "harness/reader.h"
 #include "sim/time.h"
 #include "support.h"
@@ -181,4 +186,22 @@ TEST_CASE("a documents budget (limits.max_documents_mb) stops the run and says s
   CHECK(limits["max_events"]["used"] == ok.report["run"]["events"]);
   CHECK(limits["max_orders"]["used"].get<int>() > 0);
   CHECK(limits["max_series_points"]["used"] == 10);
+}
+
+TEST_CASE("estate run and estate validate run one seed unless --seeds asks for more (sweep and headroom default to 3)") {
+  // Found by the generated scenarios: the sweep's default of 3 seeds was set on the options
+  // every command shares, so a plain estate run pooled three seeds.
+  const auto dir = std::filesystem::temp_directory_path() / ("estate-one-seed-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = (dir / "s.json").string();
+  std::ofstream(file) << R"({"duration": "1m", "catalogue": {"skus": 5}})";
+  const auto out = (dir / "out").string();
+  const char* argv[] = {"estate", "run", file.c_str(), "--out", out.c_str(), "--quiet"};
+  std::ostringstream o, e;
+  CHECK(estate::harness::run_cli(6, argv, o, e) == 0);
+  std::ifstream in(dir / "out" / "report.json");
+  const Json report = Json::parse(in);
+  CHECK_FALSE(report["scenario"].contains("seeds"));
+  CHECK_FALSE(report.contains("replications"));
+  std::filesystem::remove_all(dir);
 }

@@ -36,6 +36,7 @@ class ScenarioGenerator {
     // Mostly an interval the bound allows; now and then one just past it (refused).
     if (chance(0.3))
       doc["report"] = {{"series_interval", secs(duration_s_ / std::min<double>(static_cast<double>(points) * usually(1.0, {2.0}), pick<double>({1, 7, 100})))}};
+    doc["demand"] = {{"scale", usually<double>(1, {0.001, 3, 1000})}};
     skus_ = pick<int>({1, 2, 7, 50, 200});
     doc["catalogue"] = {{"skus", skus_},
                         {"zipf", pick<double>({0, 0.5, 1, 5})},
