@@ -170,7 +170,7 @@ TEST_CASE("an order budget (limits.max_orders) stops the run like the event budg
         reasons.end());
 }
 
-TEST_CASE("a documents budget (limits.max_documents_mb) stops the run and says so; a run within its limits reports their use") {
+TEST_CASE("a documents budget (limits.max_documents_mb) stops the run and says so, and a run within its limits reports their use") {
   // A snapshot feed of 200,000 SKUs every minute: 1.6 MB a snapshot.
   const Json doc = Json::parse(R"({"duration": "2h", "catalogue": {"skus": 200000}, "limits": {"max_documents_mb": 5},
     "locations": {"w": {"kind": "wms"}},
