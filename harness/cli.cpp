@@ -111,9 +111,9 @@ struct Options {
   // capacity planning
   std::vector<std::string> vary;
   std::string shard, tolerance = "2%";
-  unsigned capacity_seeds = 3;  // sweep and headroom replicate by default
   std::string out_dir, baseline_file, max_regression = "10%", record_orders;
   unsigned jobs = 0, seeds = 1;
+  unsigned capacity_seeds = 3;  // sweep and headroom replicate by default; run, gate and baseline do not
   bool timing = false, quiet = false, strict = false;
   // live mode
   bool live = false;
@@ -773,6 +773,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*live) return cmd_live(o, out, err);
     if (*serve) return cmd_serve(o, out);
     if (*drive) return cmd_drive(o, out);
+    if (*sweep || *headroom) o.seeds = o.capacity_seeds;
     if (*sweep) return cmd_sweep(o, out, err);
     if (*merge) return cmd_merge(o, out, err);
     if (*headroom) return cmd_headroom(o, out);

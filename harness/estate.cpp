@@ -85,7 +85,8 @@ std::vector<mocks::DemandGroup> demand_groups(const Scenario& sc, std::size_t ch
 sim::Tick series_interval(const Scenario& sc) {
   if (sc.series_interval > 0) return sc.series_interval;
   const Tick minute = sim::minutes(1);
-  const Tick per_point = (sc.duration + 719) / 720;
+  const Tick points = static_cast<Tick>(std::min<std::uint64_t>(720, sc.max_series_points));
+  const Tick per_point = (sc.duration + points - 1) / points;
   return std::max(minute, (per_point + minute - 1) / minute * minute);
 }
 

@@ -285,11 +285,10 @@ void Metrics::lines_cancelled(model::OrderId o, model::LineMask mask, Tick now) 
   const auto lines = book_.lines(o);
   const model::LineMask fresh = mask & static_cast<model::LineMask>(~(t.cancelled | t.shipped));
   t.cancelled |= mask;
-  const auto bucket = static_cast<std::size_t>(now / setup_.series_interval);
+  const std::int64_t bucket = now / setup_.series_interval;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (!model::has_line(fresh, i)) continue;
     open_units_[lines[i].sku] -= lines[i].qty;
-    if (oversold_by_bucket_.size() <= bucket) oversold_by_bucket_.resize(bucket + 1, 0);
     oversold_by_bucket_[bucket] += lines[i].qty;
   }
   const model::LineMask all = book_.all_lines_mask(o);
@@ -460,11 +459,7 @@ void Metrics::view_snapshot(model::ChannelId ch, std::uint64_t version, Tick now
 
 // ----------------------------------------------------------------- pipeline, reliability
 
-void Metrics::bump(std::vector<std::uint64_t>& series, Tick now) {
-  const auto bucket = static_cast<std::size_t>(now / setup_.series_interval);
-  if (series.size() <= bucket) series.resize(bucket + 1, 0);
-  ++series[bucket];
-}
+void Metrics::bump(std::map<std::int64_t, std::uint64_t>& series, Tick now) { ++series[now / setup_.series_interval]; }
 
 namespace {
 // The periods of the windows an instant falls in (a window's own span, then its recovery period).
@@ -504,14 +499,16 @@ void Metrics::request_settled(model::Address system, Tick first_attempt, bool, T
     if (o.w.address == system && first_attempt < o.w.end && now >= o.w.start) o.last_settled = std::max(o.last_settled, now);
 }
 
-void Metrics::dead_lettered(model::OrderId o, model::Address system, model::Failure f, Tick) {
+void Metrics::dead_lettered(model::OrderId o, model::Address system, model::CallFlow flow, model::Failure f, Tick) {
   ++dead_letter_events_;
+  ++dead_now_[static_cast<std::size_t>(flow)];
   ++dead_letters_[system][static_cast<std::size_t>(f)];
   if (o != model::kNoOrder) ++tracks_[o].dead;
 }
 
-void Metrics::redriven(model::OrderId o, Tick) {
+void Metrics::redriven(model::OrderId o, model::CallFlow flow, Tick) {
   ++redrives_;
+  --dead_now_[static_cast<std::size_t>(flow)];
   if (o != model::kNoOrder) --tracks_[o].dead;
 }
 
@@ -545,8 +542,10 @@ Metrics::Checkpoint Metrics::checkpoint(Tick now) const {
     }
   }
   const double records = static_cast<double>(setup_.locations * n);
-  return {sim::to_seconds(now), truth_total > 0 ? diff / truth_total : 0.0, records > 0 ? mismatched / records : 0.0,
-          ats_total > 0 ? view_diff / ats_total : 0.0};
+  // With no stock at all (a sum of 0) the denominator counts as one unit, so a difference still
+  // shows: a variance of 0 always means every record agrees.
+  return {sim::to_seconds(now), diff / std::max(truth_total, 1.0), records > 0 ? mismatched / records : 0.0,
+          view_diff / std::max(ats_total, 1.0)};
 }
 
 void Metrics::reconciliation_checkpoint(Tick now) { checkpoints_.push_back(checkpoint(now)); }
@@ -573,6 +572,14 @@ Json Metrics::reconciliation_json() {
     if (unrecorded > 0) findings.push_back(std::to_string(unrecorded) + " orders were shipped but the ERP never recorded the shipment");
     if (duplicates_[2] > 0) findings.push_back(std::to_string(duplicates_[2]) + " shipments were applied to the ERP twice");
     if (duplicates_[3] > 0) findings.push_back(std::to_string(duplicates_[3]) + " stock movements were applied to the ERP twice");
+    // Given up on for good: still in the dead-letter queue after the drain.
+    const auto dead = [this](model::CallFlow f) { return dead_now_[static_cast<std::size_t>(f)]; };
+    if (dead(model::CallFlow::stock_movement) > 0)
+      findings.push_back(std::to_string(dead(model::CallFlow::stock_movement)) +
+                         " stock movements were dead-lettered and never reached the ERP (still in the dead-letter queue after the drain)");
+    if (dead(model::CallFlow::shipment_confirmation) > 0)
+      findings.push_back(std::to_string(dead(model::CallFlow::shipment_confirmation)) +
+                         " shipment confirmations were dead-lettered and never reached the ERP (still in the dead-letter queue after the drain)");
     if (unreported_units_ > corrected_units_)
       findings.push_back(std::to_string(unreported_units_) + " units of stock changed without being reported (drift)" +
                          (corrected_units_ > 0 ? ", " + std::to_string(corrected_units_) + " corrected by reconciliation" : ""));
@@ -659,10 +666,10 @@ Json Metrics::oversell_json(Tick) const {
                           {"oversold_units", over_class[k]}};
   Json series = Json::array();
   std::int64_t cumulative = 0;
-  for (std::size_t b = 0; b < oversold_by_bucket_.size(); ++b) {
-    if (oversold_by_bucket_[b] == 0) continue;
-    cumulative += oversold_by_bucket_[b];
-    series.push_back({{"t_s", round6(sim::to_seconds(static_cast<Tick>(b) * setup_.series_interval))}, {"cumulative_units", cumulative}});
+  for (const auto& [b, units] : oversold_by_bucket_) {
+    if (units == 0) continue;
+    cumulative += units;
+    series.push_back({{"t_s", round6(sim::to_seconds(b * setup_.series_interval))}, {"cumulative_units", cumulative}});
   }
   return {{"rate", ratio(static_cast<double>(oversold_units), static_cast<double>(accepted))},
           {"accepted_units", accepted},
@@ -746,6 +753,9 @@ Json Metrics::integrity_json() const {
   for (model::Address a : setup_.called_systems)
     for (std::size_t f = 0; f < 5; ++f)
       dl[setup_.system_names[a] + ":" + model::failure_name(static_cast<model::Failure>(f))] = dead_letters_[a][f];
+  Json dead_at_end = Json::object();
+  for (std::size_t f = 0; f < static_cast<std::size_t>(model::CallFlow::count); ++f)
+    dead_at_end[model::call_flow_name(static_cast<model::CallFlow>(f))] = dead_now_[f];
   const std::uint64_t lost = lost_orders();
   return {{"lost_orders", lost},
           {"lost_orders_by_stage",
@@ -765,6 +775,7 @@ Json Metrics::integrity_json() const {
           {"dead_letter_events", dead_letter_events_},
           {"redrives", redrives_},
           {"dead_lettered_orders", dead_orders},
+          {"dead_letters_at_end_by_flow", dead_at_end},
           {"deliveries_failed", deliveries_failed_},
           {"warehouse_events_lost", lost_events_},
           {"duplicates_dropped", duplicates_dropped_},
@@ -783,13 +794,11 @@ Json Metrics::retries_json() const {
       total += retries_[a][f];
     }
   Json series = Json::array();
-  const std::size_t n = std::max(retries_by_bucket_.size(), throttled_by_bucket_.size());
-  for (std::size_t b = 0; b < n; ++b) {
-    const std::uint64_t r = b < retries_by_bucket_.size() ? retries_by_bucket_[b] : 0;
-    const std::uint64_t t = b < throttled_by_bucket_.size() ? throttled_by_bucket_[b] : 0;
-    if (r == 0 && t == 0) continue;
-    series.push_back({{"t_s", round6(sim::to_seconds(static_cast<Tick>(b) * setup_.series_interval))}, {"retries", r}, {"erp_429", t}});
-  }
+  std::map<std::int64_t, std::pair<std::uint64_t, std::uint64_t>> by_bucket;  // retries, 429s
+  for (const auto& [b, n] : retries_by_bucket_) by_bucket[b].first = n;
+  for (const auto& [b, n] : throttled_by_bucket_) by_bucket[b].second = n;
+  for (const auto& [b, rt] : by_bucket)
+    series.push_back({{"t_s", round6(sim::to_seconds(b * setup_.series_interval))}, {"retries", rt.first}, {"erp_429", rt.second}});
   // The channels' side: order deliveries sent again (a webhook refused or unanswered in time).
   Json resent = Json::object();
   std::uint64_t resent_total = 0;

@@ -4,6 +4,7 @@
 // series, measured from the scheduled start, so no coordinated omission), oversell,
 // reconciliation variance, and integrity (lost orders, duplicate effects, conservation).
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -111,8 +112,8 @@ class Metrics final : public model::Observer {
   void duplicate_dropped(Tick) override { ++duplicates_dropped_; }
   void request_retried(model::Address, model::CallFlow, model::Failure, Tick) override;
   void request_settled(model::Address, Tick, bool, Tick) override;
-  void dead_lettered(model::OrderId, model::Address, model::Failure, Tick) override;
-  void redriven(model::OrderId, Tick) override;
+  void dead_lettered(model::OrderId, model::Address, model::CallFlow, model::Failure, Tick) override;
+  void redriven(model::OrderId, model::CallFlow, Tick) override;
   void reconciliation_checkpoint(Tick) override;
 
   // A sample of reconciliation and channel-view variance for the time series (not a
@@ -230,14 +231,18 @@ class Metrics final : public model::Observer {
   std::vector<std::uint32_t> free_pending_;
   sim::FlatSet64 erp_shipments_, erp_movements_;
   std::vector<Checkpoint> checkpoints_;
-  std::vector<std::int64_t> oversold_by_bucket_;
-  std::vector<std::uint64_t> retries_by_bucket_, throttled_by_bucket_;
+  // Counts by series interval, kept sparse: only intervals in which something happened, so a
+  // short series interval over a long drain costs what happened, not the span.
+  std::map<std::int64_t, std::int64_t> oversold_by_bucket_;
+  std::map<std::int64_t, std::uint64_t> retries_by_bucket_, throttled_by_bucket_;
   std::vector<Checkpoint> samples_;
-  void bump(std::vector<std::uint64_t>& series, Tick now);
+  void bump(std::map<std::int64_t, std::uint64_t>& series, Tick now);
   std::uint64_t refused_no_stock_ = 0, refused_down_ = 0;
   std::vector<std::uint64_t> refused_by_channel_;
   std::vector<std::uint64_t> resent_by_channel_;  // deliveries sent again after a refusal or a timeout
-  std::uint64_t duplicates_[4] = {0, 0, 0, 0};  // erp_order, shipment, erp_shipment, stock_movement
+  std::uint64_t duplicates_[4] = {0, 0, 0, 0};
+  // Messages in the dead-letter queue now (dead-lettered less redriven), by CallFlow.
+  std::int64_t dead_now_[static_cast<std::size_t>(model::CallFlow::count)] = {};  // erp_order, shipment, erp_shipment, stock_movement
   std::uint64_t erp_throttled_ = 0, short_picks_ = 0, inventory_changes_ = 0, inventory_applied_ = 0,
                 reflected_ = 0, lost_events_ = 0, duplicates_dropped_ = 0, deliveries_failed_ = 0,
                 corrections_ = 0, dead_letter_events_ = 0, redrives_ = 0;

@@ -9,6 +9,20 @@
 namespace estate::harness {
 namespace {
 
+// The smallest gamma shape accepted: below it the variate's boost U^(1/shape) underflows.
+constexpr double kMinGammaShape = 1e-3;
+
+// A schema object whose every property is required.
+Json schema_object(Json props) {
+  Json required = Json::array();
+  for (const auto& [k, _] : props.items()) required.push_back(k);
+  return Json{{"type", "object"}, {"properties", props}, {"required", required}, {"additionalProperties", false}};
+}
+// A schema object with exactly one key, `kind` (a tagged alternative).
+Json schema_one(const char* kind, Json body) {
+  return Json{{"type", "object"}, {"properties", {{kind, body}}}, {"required", {kind}}, {"additionalProperties", false}};
+}
+
 std::string suggestion(std::string_view got, const std::vector<std::string>& known) {
   std::string best;
   std::size_t best_d = std::max<std::size_t>(2, got.size() / 3) + 1;
@@ -126,33 +140,31 @@ Json& Node::prop(std::string_view key, std::string_view doc) {
   return p;
 }
 
-std::optional<sim::Tick> Node::optional_duration(std::string_view key, std::string_view doc) {
+std::optional<sim::Tick> Node::optional_duration(std::string_view key, std::string_view doc, sim::Tick min) {
   const Json* v = get(key);
   if (schema_) {
-    prop(key, doc)["$ref"] = "#/$defs/duration";
+    Json& p = prop(key, doc);
+    p["$ref"] = min > 0 ? "#/$defs/positive_duration" : "#/$defs/duration";
+    if (min > 1) p["minimum_duration"] = format_duration(min);
     return std::nullopt;
   }
   if (!v) return std::nullopt;
   if (!v->is_string()) expected(key, "a duration like \"90m\"");
   const auto t = parse_duration(v->get<std::string>());
   if (!t) expected(key, "a duration like \"90m\"");
+  if (*t < min)
+    fail(key, (min == 1 ? std::string("expected a duration above 0") : "expected a duration of at least " + format_duration(min)) +
+                  ", got \"" + v->get<std::string>() + "\"");
   return t;
 }
 
 sim::Tick Node::duration(std::string_view key, sim::Tick def, std::string_view doc, sim::Tick min) {
   if (schema_) {
-    get(key);
-    Json& p = prop(key, doc);
-    p["$ref"] = "#/$defs/duration";
-    p["default"] = format_duration(def);
+    optional_duration(key, doc, min);
+    (*schema_)["properties"][std::string(key)]["default"] = format_duration(def);
     return def;
   }
-  const auto t = optional_duration(key, doc);
-  if (!t) return def;
-  if (*t < min)
-    fail(key, "expected a duration of at least " + format_duration(min) + ", got \"" +
-                  value_->at(std::string(key)).get<std::string>() + "\"");
-  return *t;
+  return optional_duration(key, doc, min).value_or(def);
 }
 
 double Node::number(std::string_view key, double def, std::string_view doc, double min, double max) {
@@ -225,28 +237,27 @@ double Node::probability(std::string_view key, double def, std::string_view doc)
   return p;
 }
 
-std::optional<double> Node::optional_rate(std::string_view key, std::string_view doc) {
+std::optional<double> Node::optional_rate(std::string_view key, std::string_view doc, bool positive) {
   const Json* v = get(key);
   if (schema_) {
-    prop(key, doc)["$ref"] = "#/$defs/rate";
+    prop(key, doc)["$ref"] = positive ? "#/$defs/positive_rate" : "#/$defs/rate";
     return std::nullopt;
   }
   if (!v) return std::nullopt;
   if (!v->is_string()) expected(key, "a rate like \"120/min\"");
   const auto r = parse_rate_per_s(v->get<std::string>());
   if (!r) expected(key, "a rate like \"120/min\"");
+  if (positive && !(*r > 0)) expected(key, "a rate above 0, like \"120/min\"");
   return r;
 }
 
-double Node::rate(std::string_view key, double def_per_s, std::string_view doc) {
+double Node::rate(std::string_view key, double def_per_s, std::string_view doc, bool positive) {
   if (schema_) {
-    get(key);
-    Json& p = prop(key, doc);
-    p["$ref"] = "#/$defs/rate";
-    p["default"] = format_rate(def_per_s);
+    optional_rate(key, doc, positive);
+    (*schema_)["properties"][std::string(key)]["default"] = format_rate(def_per_s);
     return def_per_s;
   }
-  return optional_rate(key, doc).value_or(def_per_s);
+  return optional_rate(key, doc, positive).value_or(def_per_s);
 }
 
 std::string Node::text(std::string_view key, std::string def, std::string_view doc) {
@@ -301,34 +312,38 @@ std::size_t Node::choice(std::string_view key, std::size_t def, std::initializer
 }
 
 sim::Distribution Node::duration_dist(std::string_view key, const Json& def, std::string_view doc) {
-  return dist(key, def, doc, false);
+  return dist(key, def, doc, std::nullopt);
 }
 
-sim::Distribution Node::count_dist(std::string_view key, const Json& def, std::string_view doc) {
-  return dist(key, def, doc, true);
+sim::Distribution Node::count_dist(std::string_view key, const Json& def, std::string_view doc, double min, double max) {
+  return dist(key, def, doc, CountRange{min, max});
 }
 
-sim::Distribution Node::dist(std::string_view key, const Json& def, std::string_view doc, bool counts) {
+sim::Distribution Node::dist(std::string_view key, const Json& def, std::string_view doc, std::optional<CountRange> counts) {
   const Json* v = get(key);
   if (schema_) {
     Json& p = prop(key, doc);
-    p["$ref"] = counts ? "#/$defs/count_distribution" : "#/$defs/duration_distribution";
+    if (counts) p.update(count_distribution_schema(counts->min, counts->max));
+    else p["$ref"] = "#/$defs/duration_distribution";
+    p["description"] = std::string(doc);
     p["default"] = def;
     return parse_dist(def, path_of(key), counts);
   }
   return parse_dist(v ? *v : def, path_of(key), counts);
 }
 
-sim::Distribution Node::parse_dist(const Json& v, const std::string& path, bool counts) const {
+sim::Distribution Node::parse_dist(const Json& v, const std::string& path, std::optional<CountRange> counts) const {
   using sim::Distribution;
-  const std::string unit = counts ? "a number" : "a duration like \"2s\"";
+  const std::string unit =
+      counts ? "a number from " + reports::plain_number(counts->min) + " to " + reports::plain_number(counts->max) : "a duration like \"2s\"";
   auto bad = [&](const std::string& at, const std::string& message) -> void {
     const Node here(origin_, nullptr, at, nullptr);
     here.fail_here(message);
   };
   auto scalar = [&](const Json& x, const std::string& at) -> double {
     if (counts) {
-      if (!x.is_number() || x.get<double>() < 0) bad(at, "expected " + unit + " (0 or more), got " + describe_json(x));
+      if (!x.is_number() || !(x.get<double>() >= counts->min && x.get<double>() <= counts->max))
+        bad(at, "expected " + unit + ", got " + describe_json(x));
       return x.get<double>();
     }
     if (!x.is_string()) bad(at, "expected " + unit + ", got " + describe_json(x));
@@ -336,7 +351,7 @@ sim::Distribution Node::parse_dist(const Json& v, const std::string& path, bool 
     if (!t) bad(at, "expected " + unit + ", got " + describe_json(x));
     return sim::to_seconds(*t);
   };
-  const std::string kinds = counts ? "constant, uniform, geometric, empirical"
+  const std::string kinds = counts.has_value() ? "constant, uniform, geometric, empirical"
                                    : "constant, uniform, exponential, lognormal, erlang, gamma, empirical";
   if (!v.is_object()) return Distribution::constant(scalar(v, path));
   if (v.size() != 1) bad(path, "expected one distribution (" + kinds + "), got " + describe_json(v));
@@ -373,13 +388,13 @@ sim::Distribution Node::parse_dist(const Json& v, const std::string& path, bool 
   if (kind == "exponential" && !counts) {
     params({"mean"});
     const double m = param("mean");
-    if (m <= 0) bad(at + "/mean", "expected a mean above 0");
+    if (m <= 0) bad(at + "/mean", "expected a mean above 0, got " + describe_json(body.at("mean")));
     return Distribution::exponential(m);
   }
   if (kind == "lognormal" && !counts) {
     params({"median", "p99"});
     const double med = param("median"), p99 = param("p99");
-    if (med <= 0) bad(at + "/median", "expected a median above 0");
+    if (med <= 0) bad(at + "/median", "expected a median above 0, got " + describe_json(body.at("median")));
     if (p99 < med) bad(at + "/p99", "expected p99 >= median, got p99 below the median");
     return Distribution::lognormal(med, p99);
   }
@@ -388,19 +403,21 @@ sim::Distribution Node::parse_dist(const Json& v, const std::string& path, bool 
     const double k = plain("k", 1);
     if (k != std::floor(k)) bad(at + "/k", "expected a whole number of phases, got " + describe_json(body.at("k")));
     const double m = param("mean");
-    if (m <= 0) bad(at + "/mean", "expected a mean above 0");
+    if (m <= 0) bad(at + "/mean", "expected a mean above 0, got " + describe_json(body.at("mean")));
     return Distribution::gamma(k, m);
   }
   if (kind == "gamma" && !counts) {
     params({"shape", "mean"});
-    const double shape = plain("shape", 1e-3);
+    const double shape = plain("shape", kMinGammaShape);
     const double m = param("mean");
-    if (m <= 0) bad(at + "/mean", "expected a mean above 0");
+    if (m <= 0) bad(at + "/mean", "expected a mean above 0, got " + describe_json(body.at("mean")));
     return Distribution::gamma(shape, m);
   }
   if (kind == "geometric" && counts) {
     params({"mean"});
-    return Distribution::geometric(plain("mean", 1));
+    const double m = plain("mean", 1);
+    if (m > counts->max) bad(at + "/mean", "expected a mean of at most " + reports::plain_number(counts->max) + ", got " + describe_json(body.at("mean")));
+    return Distribution::geometric(m);
   }
   if (kind == "empirical") {
     if (!body.is_array() || body.empty()) bad(at, "expected a list of [value, cumulative probability] pairs, got " + describe_json(body));
@@ -418,7 +435,7 @@ sim::Distribution Node::parse_dist(const Json& v, const std::string& path, bool 
       points.emplace_back(x, p);
     }
     if (points.back().second != 1.0) bad(at + "/" + std::to_string(body.size() - 1) + "/1", "expected the last cumulative probability to be 1");
-    return Distribution::empirical(std::move(points), counts);
+    return Distribution::empirical(std::move(points), counts.has_value());
   }
   bad(path, "unknown distribution \"" + kind + "\"; expected one of " + kinds);
   return {};
@@ -576,43 +593,37 @@ void Node::finish() {
 
 Json schema_definitions() {
   const std::string dur = R"(^\s*([0-9]+(\.[0-9]+)?\s*(us|ms|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*)+$)";
-  Json duration = {{"type", "string"}, {"pattern", dur}, {"description", "A duration: \"250ms\", \"90m\", \"1h30m\", \"2d\"."}};
-  Json rate = {{"type", "string"},
-               {"pattern", R"(^\s*[0-9]+(\.[0-9]+)?\s*/\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*$)"},
-               {"description", "A rate: \"120/min\", \"12/s\", \"1000/h\"."}};
+  Json duration = {{"type", "string"}, {"pattern", dur},
+                   {"description", "A duration: \"250ms\", \"90m\", \"1h30m\", \"2d\"; at most 1e12 s; one above 0 is at least 1us."}};
+  // The same with a digit other than 0 somewhere: not zero (the parser refuses a duration
+  // above 0 and below a microsecond, so none of those passes as above 0).
+  Json positive_duration = duration;
+  positive_duration["pattern"] = "^(?=[^1-9]*[1-9])" + dur.substr(1);
+  positive_duration["description"] = "A duration above 0 (at least 1us): \"250ms\", \"90m\", \"1h30m\"; below 1e12 s.";
+  const std::string rate_pattern = R"(^\s*[0-9]+(\.[0-9]+)?\s*/\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*$)";
+  Json rate = {{"type", "string"}, {"pattern", rate_pattern}, {"description", "A rate: \"120/min\", \"12/s\", \"1000/h\"."}};
+  Json positive_rate = {{"type", "string"},
+                        {"pattern", "^(?=[^/]*[1-9])" + rate_pattern.substr(1)},
+                        {"description", "A rate above 0: \"120/min\", \"12/s\", \"1000/h\"."}};
   Json probability = {{"oneOf", Json::array({{{"type", "number"}, {"minimum", 0}, {"maximum", 1}},
                                              {{"type", "string"}, {"pattern", R"(^\s*[0-9]+(\.[0-9]+)?\s*%$)"}}})},
                       {"description", "A probability: 0.05 or \"5%\"."}};
-  auto obj = [](Json props) {
-    Json required = Json::array();
-    for (const auto& [k, _] : props.items()) required.push_back(k);
-    return Json{{"type", "object"}, {"properties", props}, {"required", required}, {"additionalProperties", false}};
-  };
   const Json d = {{"$ref", "#/$defs/duration"}};
-  const Json n = {{"type", "number"}, {"minimum", 0}};
-  auto one = [](const char* kind, Json body) {
-    return Json{{"type", "object"}, {"properties", {{kind, body}}}, {"required", {kind}}, {"additionalProperties", false}};
-  };
+  const Json dpos = {{"$ref", "#/$defs/positive_duration"}};
   Json pairs_d = {{"type", "array"}, {"minItems", 1},
                   {"items", {{"type", "array"}, {"prefixItems", {d, {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}}}, {"minItems", 2}, {"maxItems", 2}}}};
-  Json pairs_n = pairs_d;
-  pairs_n["items"]["prefixItems"][0] = n;
   Json duration_dist = {
       {"description", "A distribution of durations: a plain duration (constant), or one of constant, uniform {min, max}, exponential {mean}, lognormal {median, p99}, erlang {k, mean}, gamma {shape, mean}, empirical [[value, cumulative p], ...]."},
-      {"oneOf", Json::array({d, one("constant", d), one("uniform", obj({{"min", d}, {"max", d}})),
-                             one("exponential", obj({{"mean", d}})), one("lognormal", obj({{"median", d}, {"p99", d}})),
-                             one("erlang", obj({{"k", {{"type", "integer"}, {"minimum", 1}}}, {"mean", d}})),
-                             one("gamma", obj({{"shape", {{"type", "number"}, {"exclusiveMinimum", 0}}}, {"mean", d}})),
-                             one("empirical", pairs_d)})}};
-  Json count_dist = {
-      {"description", "A distribution of counts: a number (constant), or one of constant, uniform {min, max} (inclusive), geometric {mean} (1, 2, 3, ...), empirical [[value, cumulative p], ...] (discrete)."},
-      {"oneOf", Json::array({n, one("constant", n), one("uniform", obj({{"min", n}, {"max", n}})),
-                             one("geometric", obj({{"mean", {{"type", "number"}, {"minimum", 1}}}})),
-                             one("empirical", pairs_n)})}};
-  Json skus = {{"description", "Which SKUs (by popularity rank, 1 = best seller): \"all\", {\"top\": N} or {\"ranks\": [1, 5, 9]}."},
+      {"oneOf", Json::array({d, schema_one("constant", d), schema_one("uniform", schema_object({{"min", d}, {"max", d}})),
+                             schema_one("exponential", schema_object({{"mean", dpos}})), schema_one("lognormal", schema_object({{"median", dpos}, {"p99", dpos}})),
+                             schema_one("erlang", schema_object({{"k", {{"type", "integer"}, {"minimum", 1}}}, {"mean", dpos}})),
+                             schema_one("gamma", schema_object({{"shape", {{"type", "number"}, {"minimum", kMinGammaShape}}}, {"mean", dpos}})),
+                             schema_one("empirical", pairs_d)})}};
+  const Json rank = {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxSkus}};
+  Json skus = {{"description", "Which SKUs (by popularity rank, 1 = best seller): \"all\", {\"top\": N} or {\"ranks\": [1, 5, 9]}; ranks beyond the catalogue select nothing."},
                {"oneOf", Json::array({{{"const", "all"}},
-                                      one("top", {{"type", "integer"}, {"minimum", 1}}),
-                                      one("ranks", {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", 1}}}, {"minItems", 1}})})}};
+                                      schema_one("top", rank),
+                                      schema_one("ranks", {{"type", "array"}, {"items", rank}, {"minItems", 1}})})}};
   const std::string limit_pattern = R"(^\s*(<=|>=|==|!=|<|>)\s*(true|false|-?[0-9]+(\.[0-9]+)?\s*%?|([0-9]+(\.[0-9]+)?\s*(us|ms|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*)+)\s*$)";
   const Json limit = {{"type", "string"}, {"pattern", limit_pattern},
                       {"description", "An operator and a value: \"< 30s\", \"<= 0.5%\", \"== 0\", \"< 1000\", \"== true\". A rate or fraction takes % (a plain number other than 0 on one is refused: \"< 0.5\" would mean 50%)."}};
@@ -628,8 +639,17 @@ Json schema_definitions() {
                                                                                            {{"type", "string"}, {"pattern", R"(^\s*[0-9]+(\.[0-9]+)?\s*%$)"}}})}}}}},
                                 {"required", {"limit"}},
                                 {"additionalProperties", false}}})}}}};
-  return {{"duration", duration}, {"rate", rate}, {"probability", probability}, {"thresholds", thresholds},
-          {"duration_distribution", duration_dist}, {"count_distribution", count_dist}, {"sku_selector", skus}};
+  return {{"duration", duration}, {"positive_duration", positive_duration}, {"rate", rate}, {"positive_rate", positive_rate},
+          {"probability", probability}, {"thresholds", thresholds}, {"duration_distribution", duration_dist}, {"sku_selector", skus}};
+}
+
+Json count_distribution_schema(double min, double max) {
+  const Json n = {{"type", "number"}, {"minimum", min}, {"maximum", max}};
+  const Json pairs = {{"type", "array"}, {"minItems", 1},
+                      {"items", {{"type", "array"}, {"prefixItems", {n, {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}}}, {"minItems", 2}, {"maxItems", 2}}}};
+  return {{"oneOf", Json::array({n, schema_one("constant", n), schema_one("uniform", schema_object({{"min", n}, {"max", n}})),
+                                 schema_one("geometric", schema_object({{"mean", {{"type", "number"}, {"minimum", 1}, {"maximum", max}}}})),
+                                 schema_one("empirical", pairs)})}};
 }
 
 }  // namespace estate::harness

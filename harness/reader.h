@@ -56,22 +56,27 @@ class Node {
   // "expected X, got Y" at key.
   [[noreturn]] void expected(std::string_view key, const std::string& what) const;
 
-  std::optional<sim::Tick> optional_duration(std::string_view key, std::string_view doc);
+  // min: the shortest duration accepted (1: above 0). The schema states it: a pattern that
+  // refuses zero for 1, and "minimum_duration" beyond that.
+  std::optional<sim::Tick> optional_duration(std::string_view key, std::string_view doc, sim::Tick min = 0);
   sim::Tick duration(std::string_view key, sim::Tick def, std::string_view doc, sim::Tick min = 0);
   double number(std::string_view key, double def, std::string_view doc, double min, double max);
   std::int64_t integer(std::string_view key, std::int64_t def, std::string_view doc, std::int64_t min,
                        std::int64_t max);
   bool boolean(std::string_view key, bool def, std::string_view doc);
   double probability(std::string_view key, double def, std::string_view doc);
-  double rate(std::string_view key, double def_per_s, std::string_view doc);
-  std::optional<double> optional_rate(std::string_view key, std::string_view doc);
+  // positive: "0/s" is refused (and the schema's pattern says so).
+  double rate(std::string_view key, double def_per_s, std::string_view doc, bool positive = false);
+  std::optional<double> optional_rate(std::string_view key, std::string_view doc, bool positive = false);
   std::string text(std::string_view key, std::string def, std::string_view doc);
   std::vector<std::string> names(std::string_view key, std::vector<std::string> def, std::string_view doc);
   // A name from a fixed set. Returns the index into options.
   std::size_t choice(std::string_view key, std::size_t def, std::initializer_list<std::string_view> options,
                      std::string_view doc);
   sim::Distribution duration_dist(std::string_view key, const Json& def, std::string_view doc);
-  sim::Distribution count_dist(std::string_view key, const Json& def, std::string_view doc);
+  // Counts (lines per order, units per line): every value the distribution can take is from
+  // min to max; a geometric's mean is at most max, and its tail beyond max counts as max.
+  sim::Distribution count_dist(std::string_view key, const Json& def, std::string_view doc, double min, double max);
 
   // The raw value of a key the caller parses itself; `ref` is its schema ("#/$defs/...").
   const Json* raw(std::string_view key, std::string_view doc, std::string_view ref);
@@ -98,8 +103,11 @@ class Node {
   const Json* get(std::string_view key);
   Json& prop(std::string_view key, std::string_view doc);
   std::string where() const;
-  sim::Distribution dist(std::string_view key, const Json& def, std::string_view doc, bool counts);
-  sim::Distribution parse_dist(const Json& v, const std::string& path, bool counts) const;
+  struct CountRange {
+    double min, max;
+  };
+  sim::Distribution dist(std::string_view key, const Json& def, std::string_view doc, std::optional<CountRange> counts);
+  sim::Distribution parse_dist(const Json& v, const std::string& path, std::optional<CountRange> counts) const;
 
   const Origin* origin_;
   const Json* value_;  // null: the key was absent, every accessor returns its default
@@ -114,5 +122,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 std::string json_pointer_escape(std::string_view key);
 // The JSON Schema $defs shared by every scenario schema (durations, rates, distributions).
 Json schema_definitions();
+// The schema of a count distribution whose values run from min to max.
+Json count_distribution_schema(double min, double max);
+// The largest number of SKUs a catalogue may have, and so the largest rank a selector names.
+inline constexpr std::int64_t kMaxSkus = 1'000'000;
 
 }  // namespace estate::harness

@@ -258,6 +258,28 @@ Json outage_recovery(Json outages, const Json& stages, Tick end, Tick series_int
   return outages;
 }
 
+namespace {
+std::string limit_reason(const Scenario& sc, const std::string& limit) {
+  if (limit == "max_orders")
+    return "the order budget (limits.max_orders, " + std::to_string(sc.max_orders) + ") ran out before the run finished";
+  if (limit == "max_documents_mb")
+    return "the documents held reached limits.max_documents_mb (" + std::to_string(sc.max_documents_mb) + " MB) before the run finished";
+  return "the event budget (limits.max_events) ran out before the run finished";
+}
+
+// Every bound of limits.* with what the run used of it (the series bound: points over the duration).
+Json limits_json(const Scenario& sc, const RunFacts& facts) {
+  const Tick interval = series_interval(sc);
+  const auto points = static_cast<std::uint64_t>((sc.duration + interval - 1) / interval);
+  const Json documents_mb =
+      facts.document_values ? Json(round6(static_cast<double>(*facts.document_values) * 8 / 1e6)) : Json(nullptr);
+  return {{"max_events", {{"limit", sc.max_events}, {"used", facts.events}}},
+          {"max_orders", {{"limit", sc.max_orders}, {"used", facts.orders}}},
+          {"max_documents_mb", {{"limit", sc.max_documents_mb}, {"used", documents_mb}}},
+          {"max_series_points", {{"limit", sc.max_series_points}, {"used", points}}}};
+}
+}  // namespace
+
 RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOptions& options, const std::string& mode, Json sections) {
   const Scenario& sc = estate.scenario();
   Metrics& metrics = estate.metrics();
@@ -310,7 +332,7 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
   if (doubled > 0) reasons.push_back(std::to_string(doubled) + " side effects were applied more than once");
   if (!conserved) reasons.push_back("stock is not conserved at some (sku, location)");
   // An exhausted event budget leaves the run unfinished: its figures cannot be trusted.
-  if (facts.budget_hit) reasons.push_back("the event budget (limits.max_events) ran out before the run finished");
+  if (facts.budget_hit) reasons.push_back(limit_reason(sc, facts.limit_hit));
   // An interrupted run is partial: orders still on their way are not lost, so integrity is
   // reported but not judged, and the run cannot pass.
   if (facts.interrupted) reasons = Json::array({"the run was interrupted at " + format_duration(end) +
@@ -335,7 +357,9 @@ RunResult assemble_report(Estate& estate, const RunFacts& facts, const RunOption
               {"drain_s", round6(sim::to_seconds(std::max<Tick>(0, end - sc.duration)))},
               {"drained", facts.drained},
               {"drain_bound_hit", !facts.drained && !facts.budget_hit && !facts.interrupted},
-              {"event_budget_hit", facts.budget_hit},
+              {"event_budget_hit", facts.budget_hit && facts.limit_hit == "max_events"},
+              {"limit_hit", facts.budget_hit ? Json(facts.limit_hit) : Json(nullptr)},
+              {"limits", limits_json(sc, facts)},
               {"busy_at_end", facts.drained ? Json::array() : Json(facts.busy_at_end)},
               {"series_interval_s", round6(sim::to_seconds(series_interval(sc)))}};
   if (options.timing) {

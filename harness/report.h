@@ -23,7 +23,10 @@ struct RunFacts {
   sim::Tick end = 0;
   std::uint64_t events = 0;
   bool drained = false;
-  bool budget_hit = false;
+  bool budget_hit = false;  // a limit (limits.*) ran out; limit_hit names it
+  std::string limit_hit;    // "max_events", "max_orders" or "max_documents_mb"; empty when none
+  std::uint64_t orders = 0;
+  std::optional<std::uint64_t> document_values;  // when the host counts them
   bool interrupted = false;
   std::vector<std::string> busy_at_end;
   Json station_series = Json::object();  // station name -> series points

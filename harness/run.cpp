@@ -125,6 +125,14 @@ class QuotaSampler {
 
 }  // namespace
 
+std::string limit_reached(Estate& estate, const hosts::Host& host) {
+  const Scenario& sc = estate.scenario();
+  if (estate.book().size() > sc.max_orders) return "max_orders";
+  const auto values = host.document_values();
+  if (values && *values * sizeof(std::int64_t) > sc.max_documents_mb * 1'000'000) return "max_documents_mb";
+  return "";
+}
+
 RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
   const Scenario& sc = estate.scenario();
   const auto wall_start = std::chrono::steady_clock::now();
@@ -170,7 +178,11 @@ RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
     Tick step = now < sc.duration ? std::min(sc.duration, now + chunk) : std::min(drain_limit, now + options.drain_step);
     step = std::min(step, next_sample);
     const hosts::Host::Stop stop = host.run_until(step);
-    if (stop == hosts::Host::Stop::budget) {
+    // The simulated host stops at the event budget or when its guard sees another limit
+    // reached; a host without a guard (live) is checked here, once a step.
+    host.read_state([&] { facts.limit_hit = limit_reached(estate, host); });
+    if (stop == hosts::Host::Stop::budget || !facts.limit_hit.empty()) {
+      if (facts.limit_hit.empty()) facts.limit_hit = "max_events";
       facts.budget_hit = true;
       break;
     }
@@ -183,6 +195,8 @@ RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options) {
   }
   facts.end = host.now();
   facts.events = host.events();
+  facts.orders = estate.book().size();
+  facts.document_values = host.document_values();
   if (!facts.drained) facts.busy_at_end = host.busy();
   facts.station_series = sampler.series();
   facts.quota = quota.json(host, facts.end);
@@ -214,6 +228,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   Estate estate(sc, seed);
   record_customers(estate, options.record_orders);
   hosts::SimHost host(seed, sc.max_events);
+  host.set_guard([&estate, &host] { return !limit_reached(estate, host).empty(); });
   estate.install(host);
   schedule_timeline(estate, host);
   DriveOptions drive_options;

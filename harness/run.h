@@ -61,6 +61,9 @@ struct DriveOptions {
   // How far the drain advances between checks for quiescence.
   sim::Tick drain_step = sim::seconds(1);
 };
+// The limit besides the event budget (limits.*) the run has gone past ("max_orders",
+// "max_documents_mb"), or "".
+std::string limit_reached(Estate& estate, const hosts::Host& host);
 // Plays an installed estate on a host: the scenario's duration, then the drain until every
 // system is quiescent (or drain.max), sampling series on the way.
 RunFacts drive(Estate& estate, hosts::Host& host, const DriveOptions& options);

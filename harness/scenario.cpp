@@ -60,8 +60,8 @@ SkuSelector read_skus(Node& n, std::string_view key, std::string_view doc) {
   if (!v->is_object() || v->size() != 1) n.expected(key, what);
   if (v->contains("top")) {
     const Json& t = v->at("top");
-    if (!t.is_number_integer() || t.get<std::int64_t>() < 1)
-      n.fail(std::string(key) + "/top", "expected a whole number of SKUs of at least 1, got " + describe_json(t));
+    if (!t.is_number_integer() || t.get<std::int64_t>() < 1 || t.get<std::int64_t>() > kMaxSkus)
+      n.fail(std::string(key) + "/top", "expected a whole number of SKUs from 1 to " + std::to_string(kMaxSkus) + ", got " + describe_json(t));
     sel.kind = SkuSelector::Kind::top;
     sel.top = static_cast<std::uint32_t>(t.get<std::int64_t>());
     return sel;
@@ -71,8 +71,8 @@ SkuSelector read_skus(Node& n, std::string_view key, std::string_view doc) {
     if (!r.is_array() || r.empty()) n.fail(std::string(key) + "/ranks", "expected a non-empty list of ranks");
     sel.kind = SkuSelector::Kind::ranks;
     for (std::size_t i = 0; i < r.size(); ++i) {
-      if (!r[i].is_number_integer() || r[i].get<std::int64_t>() < 1)
-        n.fail(std::string(key) + "/ranks/" + std::to_string(i), "expected a rank of at least 1, got " + describe_json(r[i]));
+      if (!r[i].is_number_integer() || r[i].get<std::int64_t>() < 1 || r[i].get<std::int64_t>() > kMaxSkus)
+        n.fail(std::string(key) + "/ranks/" + std::to_string(i), "expected a rank from 1 to " + std::to_string(kMaxSkus) + ", got " + describe_json(r[i]));
       sel.ranks.push_back(static_cast<std::uint32_t>(r[i].get<std::int64_t>()));
     }
     return sel;
@@ -118,6 +118,22 @@ SystemRef read_system(Node& n, std::string_view key, std::string_view doc, const
   n.fail(key, "expected a system of this estate (" + quoted_list(all) + "), got \"" + name + "\"");
 }
 
+// Location and channel names key the report (latency.<flow>.by_location.<name>,
+// integrity.dead_letters."<system>:<reason>", stages.<name>.pick) and name outage targets, so
+// they must not collide with each other or with names the estate already uses.
+void check_system_name(Node& n, const std::string& name, const Names& names) {
+  if (n.schema_mode()) return;
+  static const char* kReserved[] = {"erp", "pipeline", "unallocated", "total"};
+  for (const char* r : kReserved)
+    if (name == r)
+      n.fail_here("expected a name that is not one the estate uses itself (\"erp\", \"pipeline\", \"unallocated\", \"total\"), got \"" + name + "\"");
+  if (name.rfind("pipeline.", 0) == 0) n.fail_here("expected a name that does not start with \"pipeline.\" (the pipeline's stages), got \"" + name + "\"");
+  if (name.find(':') != std::string::npos) n.fail_here("expected a name without ':' (it separates system and reason in the report), got \"" + name + "\"");
+  if (find_name(names.locations, name) >= 0 || find_name(names.channels, name) >= 0)
+    n.fail_here("expected a name no other location or channel has; \"" + name + "\" is already a " +
+                (find_name(names.locations, name) >= 0 ? "location" : "channel"));
+}
+
 void read_stage(Node& stages, const char* key, pipeline::StageConfig& cfg, const char* doc, bool compute) {
   Node s = stages.object(key, doc);
   cfg.workers = static_cast<std::uint32_t>(s.integer("workers", cfg.workers, "Workers (concurrent jobs).", 1, 100000));
@@ -149,7 +165,7 @@ pipeline::RetryPolicy read_retry(Node& p, const char* key, const char* doc) {
 
 void read_catalogue(Node& root, Scenario& sc) {
   Node c = root.object("catalogue", "The SKUs on sale and the stock they start with.");
-  sc.skus = static_cast<std::size_t>(c.integer("skus", 1000, "Number of SKUs, numbered by popularity rank.", 1, 1'000'000));
+  sc.skus = static_cast<std::size_t>(c.integer("skus", 1000, "Number of SKUs, numbered by popularity rank.", 1, kMaxSkus));
   sc.zipf = c.number("zipf", 1.0, "Popularity skew: SKU of rank r sells in proportion to 1/r^zipf (0: all alike).", 0, 5);
   Node stock = c.object("stock", "Initial stock per (SKU, location).");
   sc.cover = stock.duration("cover", sim::hours(24),
@@ -171,6 +187,7 @@ void read_locations(Node& root, Scenario& sc, Names& names) {
   const Json def = default_locations();
   root.entries("locations", "Warehouses: owned ones run by a WMS, and 3PLs. Keys are location names.", def,
                [&](const std::string& name, Node& n) {
+                 check_system_name(n, name, names);
                  LocationSpec loc;
                  loc.name = name;
                  loc.stock_share = n.number("stock_share", 1.0, "Share of initial stock held here, relative to other locations.", 0, 1000);
@@ -212,6 +229,7 @@ void read_channels(Node& root, Scenario& sc, Names& names) {
   const Json def = default_channels();
   root.entries("channels", "Sales channels. Keys are channel names; a name that is a kind (storefront, marketplace, edi, b2b) needs no \"kind\".", def,
                [&](const std::string& name, Node& n) {
+                 check_system_name(n, name, names);
                  ChannelSpec ch;
                  ch.name = name;
                  std::size_t kind_default = 0;
@@ -223,8 +241,10 @@ void read_channels(Node& root, Scenario& sc, Names& names) {
                                                                    "What sort of channel; sets the defaults below (shown for storefront)."));
                  const ChannelDefaults d = channel_defaults(ch.kind);
                  ch.rate_per_s = n.rate("rate", *parse_rate_per_s(d.rate), "Orders placed per unit of time, before promotions.");
-                 ch.lines = n.count_dist("lines", d.lines, "Lines per order (1 to 16).");
-                 ch.units = n.count_dist("units", d.units, "Units per line.");
+                 ch.lines = n.count_dist("lines", d.lines, "Lines per order, 1 to 16 (a geometric's tail beyond 16 counts 16).", 1,
+                                         model::kMaxLinesPerOrder);
+                 ch.units = n.count_dist("units", d.units, "Units per line, 1 to 1000000 (a geometric's tail beyond counts 1000000).", 1,
+                                         static_cast<double>(mocks::kMaxUnitsPerLine));
                  const auto sells = n.names("sells_from", {}, "Locations whose stock this channel sells (default: all).");
                  if (!n.schema_mode()) {
                    if (sells.empty() && n.has("sells_from")) n.fail("sells_from", "expected at least one location");
@@ -354,8 +374,7 @@ void read_pipeline(Node& root, Scenario& sc, const Names& names) {
   Node dlq = n.object("dlq", "Dead-letter queue.");
   p.redrive_interval = dlq.duration("redrive", sim::minutes(15), "Dead letters are redriven this often.", 1);
   p.max_redrives = static_cast<int>(dlq.integer("max_redrives", 16, "After this many redrives a message stays dead.", 0, 200));
-  const double redrive_rate = dlq.rate("redrive_rate", 20.0, "How fast dead letters go back (a redrive velocity), so a big DLQ does not hit the recovering system all at once.");
-  if (!n.schema_mode() && redrive_rate <= 0) n.fail("dlq/redrive_rate", "expected a rate above 0");
+  const double redrive_rate = dlq.rate("redrive_rate", 20.0, "How fast dead letters go back (a redrive velocity), so a big DLQ does not hit the recovering system all at once.", true);
   p.redrive_spacing = redrive_rate > 0 ? std::max<Tick>(1, sim::from_seconds(1.0 / redrive_rate)) : 1;
   dlq.finish();
   Node feed = n.object("feed", "Availability publishing.");
@@ -374,7 +393,7 @@ void read_timeline(Node& root, Scenario& sc, const Names& names) {
     TimelineEvent ev;
     ev.path = n.path();
     const auto at = n.optional_duration("at", "When it starts.");
-    const auto span = n.optional_duration("for", "How long it lasts (windowed events only).");
+    const auto span = n.optional_duration("for", "How long it lasts (windowed events only).", 1);
     n.one_of(
         {{"promotion", "Demand on some SKUs and channels multiplied for a window."},
          {"outage", "A system misbehaves for a window."},
@@ -473,7 +492,6 @@ void read_timeline(Node& root, Scenario& sc, const Names& names) {
                           ev.kind == K::reorder || ev.kind == K::throttle || ev.kind == K::late_batch;
     if (windowed && !span) n.fail("for", "missing: this kind of event lasts a while; say how long with \"for\"");
     if (!windowed && span) n.fail("for", "unexpected: this kind of event happens at an instant");
-    if (span && *span <= 0) n.fail("for", "expected a duration above 0");
     ev.span = span.value_or(0);
     const std::string kind_path = [&] {
       for (const char* kname : {"promotion", "outage", "duplicates", "reorder", "throttle", "late_batch"})
@@ -570,6 +588,38 @@ void read_demand(Node& root, Scenario& sc) {
   demand.finish();
 }
 
+// Bounds on everything a scenario can make grow. A run that reaches one stops, like one that
+// runs out of events, and fails integrity (its figures cannot be trusted); the report says
+// which (run.limit_hit, run.limits). The series bound is known before the run, so it is
+// checked here.
+void read_limits(Node& root, Scenario& sc) {
+  Node limits = root.object("limits", "Bounds on the run; the report says when one was hit (run.limit_hit) and how much of each was used (run.limits).");
+  sc.max_events = static_cast<std::uint64_t>(limits.integer("max_events", 500'000'000, "Most events to simulate (about two minutes of work).", 1, 1'000'000'000'000));
+  sc.max_orders = static_cast<std::uint64_t>(limits.integer(
+      "max_orders", 10'000'000,
+      "Most orders the channels may place (accepted or not). Every system keeps state per order (the order book, the pipeline's records and idempotency keys, the ERP's keys), about 350 bytes in all.",
+      1, 1'000'000'000));
+  sc.max_documents_mb = static_cast<std::uint64_t>(limits.integer(
+      "max_documents_mb", 4096, "Most megabytes of documents (batch files, snapshots, query answers) held; they are kept until the run ends.", 1,
+      1'000'000));
+  sc.max_series_points = static_cast<std::uint64_t>(limits.integer(
+      "max_series_points", 10'000, "Most points per time series over the duration (report.series_interval may not be shorter than duration / this).", 1,
+      1'000'000));
+  limits.finish();
+  Node rep = root.object("report", "What the report keeps.");
+  sc.series_interval = rep.duration("series_interval", 0, "Interval of time series (0: one minute, widened to keep at most 720 points and at most limits.max_series_points).");
+  if (!rep.schema_mode() && sc.series_interval > 0) {
+    const auto points = static_cast<std::uint64_t>((sc.duration + sc.series_interval - 1) / sc.series_interval);
+    if (points > sc.max_series_points) {
+      const Tick shortest = (sc.duration + static_cast<Tick>(sc.max_series_points) - 1) / static_cast<Tick>(sc.max_series_points);
+      rep.fail("series_interval", "expected an interval of at least " + format_duration(shortest) + " (duration " + format_duration(sc.duration) +
+                                      " / limits.max_series_points " + std::to_string(sc.max_series_points) + "), got \"" +
+                                      format_duration(sc.series_interval) + "\": " + std::to_string(points) + " points per series");
+    }
+  }
+  rep.finish();
+}
+
 void read_scenario(Node& root, Scenario& sc) {
   root.text("$schema", "", "The schema this file follows (for editors).");
   sc.name = root.text("name", sc.name, "Short name of the scenario (default: the file name): letters, digits, '.', '_', '-'; it names the output folder.");
@@ -592,12 +642,7 @@ void read_scenario(Node& root, Scenario& sc) {
   Node drain = root.object("drain", "After the duration: no new demand until every queue is empty and every retry settled.");
   sc.drain_max = drain.duration("max", sim::hours(72), "Longest drain; the report says when it was hit (3PLs take up to 48h to ship).");
   drain.finish();
-  Node limits = root.object("limits", "Bounds on the run.");
-  sc.max_events = static_cast<std::uint64_t>(limits.integer("max_events", 500'000'000, "Most events to simulate (about two minutes of work); the report says when it was hit.", 1, 1'000'000'000'000));
-  limits.finish();
-  Node rep = root.object("report", "What the report keeps.");
-  sc.series_interval = rep.duration("series_interval", 0, "Interval of time series (0: one minute, widened to keep at most 720 points).");
-  rep.finish();
+  read_limits(root, sc);
   Names names;
   read_catalogue(root, sc);
   read_locations(root, sc, names);

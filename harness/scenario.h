@@ -114,6 +114,13 @@ struct Scenario {
   sim::Tick duration = sim::hours(6);
   sim::Tick drain_max = sim::hours(72);
   std::uint64_t max_events = 500'000'000;
+  // Bounds on what a run keeps (limits.*): orders placed (the per-order state of every system
+  // grows with them: the order book, the pipeline's records and idempotency keys, the ERP's
+  // keys, the metrics' tracks), documents held (MB; kept until the run ends) and points per
+  // time series over the demand period.
+  std::uint64_t max_orders = 10'000'000;
+  std::uint64_t max_documents_mb = 4096;
+  std::uint64_t max_series_points = 10'000;
   sim::Tick series_interval = 0;  // 0: automatic
 
   std::size_t skus = 1000;

@@ -63,6 +63,7 @@ std::optional<sim::Tick> parse_duration(std::string_view s) {
     skip_spaces(s);
   }
   if (!(total < 1e12)) return std::nullopt;  // about 31,700 years: a typo, not a scenario
+  if (total > 0 && total < 1e-6) return std::nullopt;  // above 0 but below a tick would read as 0
   return sim::from_seconds(total);
 }
 

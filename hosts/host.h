@@ -8,6 +8,7 @@
 // drains and reports against this interface only, so both modes run the same code.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ class Host {
   // What still has work, for a drain that hit its bound.
   virtual std::vector<std::string> busy() = 0;
   virtual std::uint64_t events() const = 0;
+  // Values (int64) held in documents, where the host can count them without stopping its
+  // systems (the simulated one); nullopt otherwise.
+  virtual std::optional<std::uint64_t> document_values() const { return std::nullopt; }
   // Runs f where the estate's state (the components, the metrics that observe them) may be
   // read: inline in simulation, on the mocks' thread in a live run.
   virtual void read_state(const std::function<void()>& f) = 0;

@@ -138,7 +138,7 @@ void Channel::on_arrival(model::Context& ctx, std::size_t group, Tick now) {
     const model::SkuId sku = i == 0 ? config_.groups[group].skus[group_tables_[group].sample(demand_)]
                                     : catalogue_table_.sample(demand_);
     const auto qty = static_cast<std::int32_t>(
-        std::clamp(std::lround(config_.units.sample(demand_)), 1L, 1'000'000L));
+        std::clamp(std::lround(config_.units.sample(demand_)), 1L, kMaxUnitsPerLine));
     bool repeat = false;
     for (int j = 0; j < n; ++j) repeat = repeat || lines[j].sku == sku;
     if (!repeat) lines[n++] = {sku, qty};

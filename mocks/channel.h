@@ -19,6 +19,10 @@
 
 namespace estate::mocks {
 
+// The most units one order line may ask for. The scenario refuses a units distribution that
+// can go beyond it; a geometric's tail past it counts this many.
+inline constexpr long kMaxUnitsPerLine = 1'000'000;
+
 enum class ChannelKind : std::uint8_t { storefront, marketplace, edi, b2b };
 enum class DeliveryMode : std::uint8_t { push, batch };
 

@@ -101,7 +101,7 @@ void Erp::handle(model::Context& ctx, const Msg& msg) {
 void Erp::begin(model::Context& ctx, std::uint32_t slot) {
   double s = config_.service_s.sample(ctx.rng());
   if (outage_.mode == OutageMode::slow) s *= outage_.factor;
-  ctx.set_timer(sim::from_seconds(std::max(s, 0.0)), model::make_timer(done, slot));
+  ctx.set_timer(sim::delay_from_seconds(s), model::make_timer(done, slot));
 }
 
 void Erp::finish(model::Context& ctx, std::uint32_t slot) {

@@ -10,7 +10,7 @@ void Redelivery::send(model::Context& ctx, model::Address to, const model::Msg& 
   if (delay == 0) ctx.send(to, msg);
   else hold(ctx, to, msg, delay);
   if (faults_.duplicate > 0 && rng_.bernoulli(faults_.duplicate))
-    hold(ctx, to, msg, delay + sim::from_seconds(faults_.duplicate_delay_s.sample(rng_)));
+    hold(ctx, to, msg, delay + sim::delay_from_seconds(faults_.duplicate_delay_s.sample(rng_)));
 }
 
 void Redelivery::hold(model::Context& ctx, model::Address to, const model::Msg& msg, sim::Tick delay) {

@@ -153,7 +153,7 @@ void Tpl::on_orders(model::Context& ctx, const Msg& msg) {
     if (station_.arrive(now, f, /*force=*/true) == sim::Station::Admit::start) {
       const double s = config_.dock_to_ship_s.sample(ctx.rng()) *
                        (outage_.mode == OutageMode::slow ? outage_.factor : 1.0);
-      ctx.set_timer(sim::from_seconds(std::max(0.0, s)), model::make_timer(worked, f));
+      ctx.set_timer(sim::delay_from_seconds(s), model::make_timer(worked, f));
     }
   }
   if (outage_.mode != OutageMode::blackhole) {
@@ -212,7 +212,7 @@ void Tpl::on_worked(model::Context& ctx, std::uint32_t f) {
   if (auto next = station_.depart(now, ff.arrived)) {
     const double s = config_.dock_to_ship_s.sample(ctx.rng()) *
                      (outage_.mode == OutageMode::slow ? outage_.factor : 1.0);
-    ctx.set_timer(sim::from_seconds(std::max(0.0, s)), model::make_timer(worked, *next));
+    ctx.set_timer(sim::delay_from_seconds(s), model::make_timer(worked, *next));
   }
 }
 

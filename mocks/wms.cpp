@@ -103,12 +103,12 @@ void Wms::begin_pick(model::Context& ctx, std::uint32_t f) {
   const int lines = model::line_count(fulfilments_[f].mask);
   double s = 0;
   for (int i = 0; i < lines; ++i) s += config_.pick_s_per_line.sample(ctx.rng());
-  ctx.set_timer(sim::from_seconds(std::max(0.0, s * slowdown())), model::make_timer(picked, f));
+  ctx.set_timer(sim::delay_from_seconds(s * slowdown()), model::make_timer(picked, f));
 }
 
 void Wms::begin_pack(model::Context& ctx, std::uint32_t f) {
   const double s = config_.pack_s.sample(ctx.rng()) * slowdown();
-  ctx.set_timer(sim::from_seconds(std::max(0.0, s)), model::make_timer(packed, f));
+  ctx.set_timer(sim::delay_from_seconds(s), model::make_timer(packed, f));
 }
 
 void Wms::on_picked(model::Context& ctx, std::uint32_t f) {

@@ -96,8 +96,10 @@ class Observer {
   virtual void duplicate_dropped(Tick) {}
   virtual void request_retried(Address /*system*/, CallFlow, Failure, Tick) {}
   virtual void request_settled(Address /*system*/, Tick /*first_attempt*/, bool /*ok*/, Tick) {}
-  virtual void dead_lettered(OrderId, Address /*system*/, Failure, Tick) {}
-  virtual void redriven(OrderId, Tick) {}
+  // A message the pipeline gave up on (after its last attempt), and one sent back from the
+  // dead-letter queue; `flow` says what it carried.
+  virtual void dead_lettered(OrderId, Address /*system*/, CallFlow, Failure, Tick) {}
+  virtual void redriven(OrderId, CallFlow, Tick) {}
   virtual void reconciliation_checkpoint(Tick) {}
 };
 

@@ -243,7 +243,7 @@ void Pipeline::begin(model::Context& ctx, StageId s, std::uint32_t j) {
                            : s == StageId::events   ? &config_.events
                                                     : &config_.feed;
   const double secs = cfg->service_s.sample(ctx.rng()) * slowdown(s);
-  ctx.set_timer(sim::from_seconds(std::max(secs, 0.0)), model::make_timer(service_done, j));
+  ctx.set_timer(sim::delay_from_seconds(secs), model::make_timer(service_done, j));
 }
 
 void Pipeline::on_service_done(model::Context& ctx, std::uint32_t j) {
@@ -385,11 +385,7 @@ void Pipeline::request_failed(model::Context& ctx, std::uint32_t j, Failure fail
     dead_letter(ctx, j);
     return;
   }
-  observer_.request_retried(job.system,
-                            job.type == JobType::erp ? model::call_flow_of(static_cast<ErpOp>(job.op))
-                            : job.type == JobType::recon_query ? model::CallFlow::inventory_query
-                                                               : model::CallFlow::release,
-                            failure, now);
+  observer_.request_retried(job.system, flow_of(job), failure, now);
   ++waiting_retry_;
   ctx.set_timer(std::max(backoff(ctx, policy, job.attempts), retry_after), model::make_timer(retry_due, j));
 }
@@ -433,13 +429,18 @@ void Pipeline::request_succeeded(model::Context& ctx, std::uint32_t j, model::Do
   finish_step(ctx);
 }
 
+model::CallFlow Pipeline::flow_of(const Job& job) {
+  if (job.type == JobType::erp) return model::call_flow_of(static_cast<ErpOp>(job.op));
+  return job.type == JobType::recon_query ? model::CallFlow::inventory_query : model::CallFlow::release;
+}
+
 void Pipeline::dead_letter(model::Context& ctx, std::uint32_t j) {
   const Job& job = jobs_[j];
   if (job.type == JobType::tpl_batch) {
     for (std::uint32_t r : batch_members_[static_cast<std::size_t>(job.value)])
-      observer_.dead_lettered(jobs_[r].order, job.system, job.last_failure, ctx.now());
+      observer_.dead_lettered(jobs_[r].order, job.system, flow_of(job), job.last_failure, ctx.now());
   } else {
-    observer_.dead_lettered(job.order, job.system, job.last_failure, ctx.now());
+    observer_.dead_lettered(job.order, job.system, flow_of(job), job.last_failure, ctx.now());
   }
   dlq_.push_back(j);
 }
@@ -458,9 +459,9 @@ void Pipeline::redrive(model::Context& ctx) {
     job.attempts = 0;
     if (job.type == JobType::tpl_batch) {
       for (std::uint32_t r : batch_members_[static_cast<std::size_t>(job.value)])
-        observer_.redriven(jobs_[r].order, ctx.now());
+        observer_.redriven(jobs_[r].order, flow_of(job), ctx.now());
     } else {
-      observer_.redriven(job.order, ctx.now());
+      observer_.redriven(job.order, flow_of(job), ctx.now());
     }
     ++waiting_retry_;
     ctx.set_timer(delay, model::make_timer(retry_due, j));

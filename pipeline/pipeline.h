@@ -93,6 +93,8 @@ class Pipeline final : public model::Component {
   };
 
   // --- job plumbing
+  // What a connector job carries (for retries and dead letters by flow).
+  static model::CallFlow flow_of(const Job& job);
   std::uint32_t new_job(JobType type);
   void free_job(std::uint32_t j);
   StageId stage_of(const Job& job) const;

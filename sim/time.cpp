@@ -13,4 +13,11 @@ Tick from_seconds(double s) {
   return static_cast<Tick>(ticks);
 }
 
+Tick delay_from_seconds(double s) {
+  ESTATE_ASSERT(!std::isnan(s), "delay_from_seconds: not a number");
+  if (s <= 0) return 0;
+  if (s >= to_seconds(kMaxDelay)) return kMaxDelay;
+  return from_seconds(s);
+}
+
 }  // namespace estate::sim

@@ -88,7 +88,7 @@ Tick LiveHost::latency(model::Address from, model::Address to) {
   if (!options_.plays_network) return 0;
   auto it = links_.find(link_key(from, to));
   if (it == links_.end()) return 0;
-  return sim::from_seconds(std::max(0.0, it->second.latency_s.sample(it->second.rng)));
+  return sim::delay_from_seconds(it->second.latency_s.sample(it->second.rng));
 }
 
 // ------------------------------------------------------------------------- time and timers

@@ -41,13 +41,13 @@ class ObserverRelay final : public model::Observer {
   void request_settled(model::Address system, Tick first, bool ok, Tick now) override {
     push([=](model::Observer& o) { o.request_settled(system, first, ok, now); });
   }
-  void dead_lettered(model::OrderId order, model::Address system, model::Failure f, Tick now) override {
+  void dead_lettered(model::OrderId order, model::Address system, model::CallFlow flow, model::Failure f, Tick now) override {
     const model::OrderId o2 = translate(order);
-    push([=](model::Observer& o) { o.dead_lettered(o2, system, f, now); });
+    push([=](model::Observer& o) { o.dead_lettered(o2, system, flow, f, now); });
   }
-  void redriven(model::OrderId order, Tick now) override {
+  void redriven(model::OrderId order, model::CallFlow flow, Tick now) override {
     const model::OrderId o2 = translate(order);
-    push([=](model::Observer& o) { o.redriven(o2, now); });
+    push([=](model::Observer& o) { o.redriven(o2, flow, now); });
   }
   void reconciliation_checkpoint(Tick now) override {
     push([=](model::Observer& o) { o.reconciliation_checkpoint(now); });

@@ -76,6 +76,7 @@ model::TimerId SimHost::set_timer(sim::Tick delay, const model::Msg& timer) {
 }
 
 model::DocId SimHost::put_doc(model::Doc doc) {
+  doc_values_ += doc.size();
   docs_.push_back(std::move(doc));
   return static_cast<model::DocId>(docs_.size() - 1);
 }
@@ -104,6 +105,7 @@ Host::Stop SimHost::run_until(sim::Tick until) {
       return Stop::reached;
     }
     if (events_ >= max_events_) return Stop::budget;
+    if (guard_ && events_ % kGuardEvery == 0 && guard_()) return Stop::budget;
     sim::Tick at = 0;
     queue_.pop(at, m);
     ESTATE_ASSERT(at >= now_, "sim host: event in the past");

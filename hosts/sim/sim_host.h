@@ -4,6 +4,7 @@
 // documents messages carry, and the harness's timeline actions. One thread, no wall clock:
 // the same inputs give the same run, event for event.
 #include <deque>
+#include <functional>
 #include <memory>
 #include <queue>
 #include <string>
@@ -35,6 +36,11 @@ class SimHost final : public Host, private model::Context {
   void read_state(const std::function<void()>& f) override { f(); }
 
   std::uint64_t in_flight() const { return in_flight_; }
+  std::optional<std::uint64_t> document_values() const override { return doc_values_; }
+  // A bound the harness keeps besides the event budget (orders, documents): checked every
+  // kGuardEvery events; when it says true, run_until stops as if the event budget ran out.
+  static constexpr std::uint64_t kGuardEvery = 1024;
+  void set_guard(std::function<bool()> over_limit) { guard_ = std::move(over_limit); }
 
   const std::string& name(model::Address a) const { return names_[a]; }
   std::size_t size() const { return components_.size(); }
@@ -64,6 +70,8 @@ class SimHost final : public Host, private model::Context {
   sim::Tick now_ = 0;
   std::uint64_t events_ = 0;
   std::uint64_t in_flight_ = 0;
+  std::uint64_t doc_values_ = 0;
+  std::function<bool()> guard_;
 };
 
 }  // namespace estate::hosts
