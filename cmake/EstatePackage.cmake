@@ -17,13 +17,16 @@ add_custom_command(OUTPUT "${estate_completion}" "${estate_man}"
 add_custom_target(estate_cli_docs ALL DEPENDS "${estate_completion}" "${estate_man}")
 
 install(TARGETS estate RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
-install(DIRECTORY scenarios/ DESTINATION "${CMAKE_INSTALL_DATADIR}/estate/scenarios" FILES_MATCHING PATTERN "*.json")
+# Scenarios with the order logs they replay (scenarios/traces/), so every one runs installed.
+install(DIRECTORY scenarios/ DESTINATION "${CMAKE_INSTALL_DATADIR}/estate/scenarios"
+        FILES_MATCHING PATTERN "*.json" PATTERN "*.csv" PATTERN "*.jsonl")
 install(FILES contract/openapi.yaml DESTINATION "${CMAKE_INSTALL_DATADIR}/estate/contract")
 install(FILES "${estate_completion}" DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions")
 install(FILES "${estate_man}" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
 # The documentation keeps the repository's layout, so the README's relative links hold.
 install(FILES README.md ARCHITECTURE.md DESTINATION "${CMAKE_INSTALL_DOCDIR}")
-install(FILES docs/metrics.md DESTINATION "${CMAKE_INSTALL_DOCDIR}/docs")
+install(FILES docs/metrics.md docs/capacity.md DESTINATION "${CMAKE_INSTALL_DOCDIR}/docs")
+install(DIRECTORY deploy DESTINATION "${CMAKE_INSTALL_DOCDIR}")
 install(DIRECTORY examples/ci DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples" PATTERN ".yamllint" EXCLUDE)
 # report.html embeds uPlot (MIT): its notice goes with the binary.
 install(FILES third_party/uplot/LICENSE DESTINATION "${CMAKE_INSTALL_DOCDIR}/third_party/uplot")

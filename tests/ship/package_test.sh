@@ -51,6 +51,8 @@ dpkg-deb --contents "$deb" >"$tmp/contents" || say "dpkg-deb --contents failed"
 for f in usr/bin/estate usr/share/estate/scenarios/schema.json usr/share/estate/contract/openapi.yaml \
          usr/share/bash-completion/completions/estate usr/share/man/man1/estate.1.gz \
          usr/share/doc/estate/README.md usr/share/doc/estate/ARCHITECTURE.md usr/share/doc/estate/docs/metrics.md \
+         usr/share/doc/estate/docs/capacity.md usr/share/doc/estate/deploy/kubernetes/sweep-job.yaml \
+         usr/share/estate/scenarios/traces/black_friday_morning.csv \
          usr/share/doc/estate/examples/ci/github-actions.yml usr/share/doc/estate/examples/ci/gitlab-ci.yml \
          usr/share/doc/estate/examples/ci/Jenkinsfile usr/share/doc/estate/third_party/uplot/LICENSE; do
   grep -qE " \./$f$" "$tmp/contents" || say "the package lacks /$f"
@@ -82,6 +84,8 @@ grep -qF "$tmp/root/usr/share/estate/scenarios/warehouse_outage.json" <<<"$out" 
 estate gate steady_state --out "$tmp/installed" >"$tmp/out" 2>&1 || say "installed: estate gate steady_state exited $?: $(cat "$tmp/out")"
 grep -qF "$tmp/root/usr/share/estate/scenarios/steady_state.json" "$tmp/installed/steady_state/report.json" ||
   say "the installed gate did not run the installed steady_state"
+# A scenario that replays an order log finds its log installed beside it.
+estate validate trace_replay >"$tmp/out" 2>&1 || say "installed: estate validate trace_replay: $(cat "$tmp/out")"
 estate run nope >"$tmp/out" 2>&1; code=$?
 [ "$code" = 2 ] && grep -qF "$tmp/root/usr/share/estate/scenarios/nope.json" "$tmp/out" || say "installed: estate run nope exited $code: $(cat "$tmp/out")"
 
