@@ -4,9 +4,6 @@
 # refused, a failing variant is named on stderr; an edited scenario against its baseline is a
 # note (and refused with --strict); a baseline records where and when it came from.
 set -u
-estate=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); src="$2"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail=0
 . "$(dirname "$0")/lib.sh"
 
 # A short steady state keeps this quick.

@@ -4,9 +4,6 @@
 # Slurm's variables) and merged; every bad input is refused with exit 2 and names what is
 # wrong; headroom answers in one line.
 set -u
-estate=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); src="$2"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail=0
 . "$(dirname "$0")/lib.sh"
 
 # A short steady state keeps this quick.
