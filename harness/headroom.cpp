@@ -39,47 +39,55 @@ std::string format_value(double v, bool integer, const std::string& unit) {
   return std::string(buf) + unit;
 }
 
+
+// What a headroom search moves: the path, whether it is a load (searched upward from 1 when no
+// range is given) or a resource (a range is needed), and the range with its unit.
+struct SearchRange {
+  std::string path;
+  bool is_load = true;
+  std::optional<double> lo, hi;
+  std::string unit;
+  bool integer = false;  // a resource range written in whole numbers
+};
+
+SearchRange parse_search(const std::string& vary) {
+  SearchRange r;
+  const auto eq = vary.find('=');
+  r.path = eq == std::string::npos ? vary : vary.substr(0, eq);
+  r.is_load = parse_vary(r.path + "=1").role == "load";
+  if (eq == std::string::npos) {
+    if (!r.is_load) throw InputError("--vary", "", vary + ": a resource needs a range to search: PATH=LOW..HIGH, like " + r.path + "=1..64");
+    return r;
+  }
+  const std::string range = vary.substr(eq + 1);
+  const auto dots = range.find("..");
+  if (dots == std::string::npos || range.find(" step ") != std::string::npos)
+    throw InputError("--vary", "", vary + ": expected PATH=LOW..HIGH (a range to search, no step), like erp.quota.rate=100/min..2000/min");
+  const Axis a = parse_vary(r.path + "=" + range.substr(0, dots) + "," + range.substr(dots + 2));
+  const auto l = split_number(a.values[0]), h = split_number(a.values[1]);
+  if (a.role == "setting" || !l || !h) throw InputError("--vary", "", vary + ": expected numbers (with one unit) at both ends");
+  if (l->second != h->second)
+    throw InputError("--vary", "", vary + ": expected the same unit at both ends, got \"" + l->second + "\" and \"" + h->second + "\"");
+  if (!(h->first > l->first)) throw InputError("--vary", "", vary + ": the range is empty: " + a.values[1] + " is not above " + a.values[0]);
+  r.lo = l->first;
+  r.hi = h->first;
+  r.unit = l->second;
+  r.integer = !r.is_load && a.values[0].find('.') == std::string::npos && a.values[1].find('.') == std::string::npos;
+  return r;
+}
+
 }  // namespace
 
 Json find_headroom(const HeadroomOptions& o) {
-  // The path and its range.
-  const auto eq = o.vary.find('=');
-  const std::string path = eq == std::string::npos ? o.vary : o.vary.substr(0, eq);
-  const bool is_load = parse_vary(path + "=1").role == "load";
-  std::optional<double> lo, hi;
-  std::string unit;
-  bool integer = false;
-  if (eq != std::string::npos) {
-    const std::string range = o.vary.substr(eq + 1);
-    const auto dots = range.find("..");
-    if (dots == std::string::npos || range.find(" step ") != std::string::npos)
-      throw InputError("--vary", "", o.vary + ": expected PATH=LOW..HIGH (a range to search, no step), like erp.quota.rate=100/min..2000/min");
-    const Axis a = parse_vary(path + "=" + range.substr(0, dots) + "," + range.substr(dots + 2));
-    if (a.role == "setting") throw InputError("--vary", "", o.vary + ": expected numbers (with one unit) at both ends");
-    const std::string low = a.values[0], high = a.values[1];
-    auto split = [](const std::string& t) {
-      std::size_t i = 0;
-      while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.' || t[i] == '-' || t[i] == '+')) ++i;
-      return std::make_pair(std::stod(t.substr(0, i)), t.substr(i));
-    };
-    const auto [l, lu] = split(low);
-    const auto [h, hu] = split(high);
-    if (lu != hu) throw InputError("--vary", "", o.vary + ": expected the same unit at both ends, got \"" + lu + "\" and \"" + hu + "\"");
-    if (!(h > l)) throw InputError("--vary", "", o.vary + ": the range is empty: " + high + " is not above " + low);
-    lo = l;
-    hi = h;
-    unit = lu;
-    integer = low.find('.') == std::string::npos && high.find('.') == std::string::npos && !is_load;
-  } else if (!is_load) {
-    throw InputError("--vary", "", o.vary + ": a resource needs a range to search: PATH=LOW..HIGH, like " + path + "=1..64");
-  }
+  const SearchRange range = parse_search(o.vary);
+  const std::string& path = range.path;
+  const bool is_load = range.is_load, integer = range.integer;
+  const std::optional<double> lo = range.lo, hi = range.hi;
+  const std::string& unit = range.unit;
   if (!(o.tolerance > 0 && o.tolerance < 1)) throw InputError("--tolerance", "", "expected a percentage above 0% and below 100%");
 
   auto scenario_at = [&](double v) {
-    Scenario sc = scenario_from_document(o.document, o.file, o.sets, {path + "=" + format_value(v, integer, unit)}, "--vary");
-    for (const auto& t : o.thresholds) sc.thresholds.push_back(parse_threshold_flag(t));
-    check_thresholds(sc);
-    return sc;
+    return scenario_with(o.document, o.file, o.sets, o.thresholds, {path + "=" + format_value(v, integer, unit)}, "--vary");
   };
   // Check the input before any run: a value the path takes, and thresholds to judge.
   const Scenario first = scenario_at(lo.value_or(1.0));
@@ -87,7 +95,6 @@ Json find_headroom(const HeadroomOptions& o) {
     throw InputError(o.file, "/thresholds", "headroom needs thresholds to hold: add them to the scenario or pass --threshold \"METRIC OP VALUE\"");
   if (hi) (void)scenario_at(*hi);
 
-  // `better(v)`: the direction in which thresholds are expected to hold: lower load, more resource.
   auto probe = [&](double v, std::uint64_t seed) {
     RunOptions ro;
     ro.seed = seed;

@@ -35,19 +35,6 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-// "300/min" -> (300, "/min"); none when the text does not start with a number.
-std::optional<std::pair<double, std::string>> split_number(const std::string& text) {
-  std::size_t i = 0;
-  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
-  const std::size_t digits = i;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  if (i == digits) return std::nullopt;
-  double v = 0;
-  const auto [p, ec] = std::from_chars(text.data(), text.data() + i, v);
-  if (ec != std::errc() || p != text.data() + i || !std::isfinite(v)) return std::nullopt;
-  return std::make_pair(v, text.substr(i));
-}
-
 int decimals(const std::string& number_text) {
   const auto dot = number_text.find('.');
   if (dot == std::string::npos) return 0;
@@ -72,6 +59,27 @@ bool is_load_path(const std::string& path) {
 }
 
 }  // namespace
+
+std::optional<std::pair<double, std::string>> split_number(const std::string& text) {
+  std::size_t i = 0;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+  const std::size_t digits = i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  if (i == digits) return std::nullopt;
+  double v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + i, v);
+  if (ec != std::errc() || p != text.data() + i || !std::isfinite(v)) return std::nullopt;
+  return std::make_pair(v, text.substr(i));
+}
+
+Scenario scenario_with(const Json& document, const std::string& file, const std::vector<std::string>& sets,
+                       const std::vector<std::string>& thresholds, const std::vector<std::string>& changes,
+                       const std::string& change_flag) {
+  Scenario sc = scenario_from_document(document, file, sets, changes, change_flag);
+  for (const auto& t : thresholds) sc.thresholds.push_back(parse_threshold_flag(t));
+  check_thresholds(sc);
+  return sc;
+}
 
 Axis parse_vary(const std::string& text) {
   const auto eq = text.find('=');
@@ -158,10 +166,7 @@ std::string SweepSpec::point_id(std::size_t point) const {
 }
 
 Scenario SweepSpec::scenario(std::size_t point) const {
-  Scenario sc = scenario_from_document(document, file, sets, assignments(point), "--vary");
-  for (const auto& t : thresholds) sc.thresholds.push_back(parse_threshold_flag(t));
-  check_thresholds(sc);
-  return sc;
+  return scenario_with(document, file, sets, thresholds, assignments(point), "--vary");
 }
 
 Json SweepSpec::to_json() const {

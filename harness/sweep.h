@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,14 @@ struct Axis {
 // "PATH=1,2,4,8", "PATH=300/min..1200/min step 150/min", "PATH=event,batch". InputError
 // (naming --vary) on an empty list or range, mixed units, a step that does not land on the end.
 Axis parse_vary(const std::string& text);
+// "300/min" -> (300, "/min"); none when the text does not start with a number.
+std::optional<std::pair<double, std::string>> split_number(const std::string& text);
+// A scenario document with overrides (`changes`, named `change_flag` in messages) and
+// command-line thresholds, validated and its thresholds resolved (InputError otherwise): a
+// sweep's point, a headroom probe.
+Scenario scenario_with(const Json& document, const std::string& file, const std::vector<std::string>& sets,
+                       const std::vector<std::string>& thresholds, const std::vector<std::string>& changes,
+                       const std::string& change_flag);
 
 struct SweepSpec {
   std::string file;      // the scenario file as given (it names the outputs)
